@@ -26,6 +26,10 @@ final class HvTestSupport {
 
     static HypervisorProcess start(final Path dir, final String name, final int cpus, final String workload) throws IOException {
         Files.createDirectories(dir);
-        return HypervisorProcess.start(image(), new HypervisorProcess.Options(name, cpus, workload, true, dir.resolve("console.log")));
+        try {
+            return HypervisorProcess.start(image(), new HypervisorProcess.Options(name, cpus, workload, true, dir.resolve("console.log")));
+        } catch (final IOException e) {
+            throw new IOException(e.getMessage() + "\nconsole:\n" + Files.readString(dir.resolve("console.log")), e);
+        }
     }
 }

@@ -77,7 +77,11 @@ public final class RendezvousBlock {
         return nrCpus == arrivedCount(gen);
     }
 
-    /** Lowers the flag, then releases the parked CPUs (each runs the CPU action and a serialising instruction). */
+    /**
+     * Lowers the flag, then releases the parked CPUs (each runs the CPU action and a
+     * serialising instruction). Parked CPUs sleep in 50 us slices after a short spin: kick
+     * them afterwards ({@link HypervisorProcess#kickAll()}) so they go at once.
+     */
     public void release(final long gen) throws IOException {
         memory.writeInt(base + Rendezvous.DO_WORK, 0);
         memory.writeLong(base + Rendezvous.RELEASE, gen);

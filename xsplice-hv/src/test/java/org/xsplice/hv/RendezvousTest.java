@@ -57,7 +57,7 @@ class RendezvousTest {
             assertTrue(s.sp() >= s.stackLo() && s.sp() < s.stackHi(), "sp inside CPU" + c + "'s stack: " + s);
             assertTrue(s.fp() >= s.sp() && s.fp() < s.stackHi(), "fp above sp: " + s);
             final String caller = hv.image().symbols().symbolize(s.pc()).map(SymbolLocation::toString).orElse("?");
-            assertTrue(caller.matches("(entry\\.c#)?(vmx_asm_vmexit_handler|lstar_enter|idle_loop)\\+.*"),
+            assertTrue(caller.matches("(entry\\.c#)?(vmx_asm_vmexit_handler|lstar_enter|idle_loop)(\\.cold)?\\+.*"),
                     "parked on an exit path or in the idle loop: " + caller);
         }
         r.release(gen);

@@ -92,5 +92,10 @@ class SymbolTableTest {
         assertEquals("xen_extra_version+0x4/0x10 [hello_world]", chained.symbolize(0x7000_0004L).orElseThrow().toString());
         assertEquals(table.lookup("one"), chained.lookup("one"), "the hypervisor is asked first");
         assertEquals(0x7000_0000L, chained.resolve("xen_extra_version"));
+        // Inside a large hypervisor object (the reserved area), the payload's own symbol wins.
+        final Symbol area = Symbol.global("xsplice_payload_area", 0x6000_0000L, 0x4000_0000L, Symbol.Kind.OBJECT);
+        final SymbolTable withArea = SymbolTable.chain(List.of(SymbolTable.of(List.of(area)), SymbolTable.of(List.of(fn))));
+        assertEquals("xen_extra_version+0x4/0x10 [hello_world]", withArea.symbolize(0x7000_0004L).orElseThrow().toString());
+        assertEquals("xsplice_payload_area+0x10000020/0x40000000", withArea.symbolize(0x7000_0020L).orElseThrow().toString());
     }
 }

@@ -120,6 +120,13 @@ public final class ElfWriterImpl {
                 relocs.computeIfAbsent(target, _ -> new ArrayList<>()).addAll(in.relocations.get(t));
             }
         }
+        final Map<Out, byte[]> relocBytes = new IdentityHashMap<>();
+        for (final Map.Entry<Out, List<Relocation>> e : relocs.entrySet()) {
+            final byte[] d = relocations(e.getKey(), e.getValue());
+            if (d.length > 0) {
+                relocBytes.put(e.getKey(), d);
+            }
+        }
         final List<Out> groupOut = new ArrayList<>();
         final List<List<Out>> groupMembers = new ArrayList<>();
         final List<SectionGroup> groups = new ArrayList<>();
@@ -154,7 +161,7 @@ public final class ElfWriterImpl {
         for (final ElfSection s : content) {
             final Out o = sectionOut.get(s);
             order.add(o);
-            if (relocs.containsKey(o)) {
+            if (relocBytes.containsKey(o)) {
                 final Out r = new Out(".rela" + o.name, SectionType.Known.SHT_RELA.code(),
                         SectionFlag.SHF_INFO_LINK.mask() | (o.flags & SHF_GROUP), 8, Relocation.ENTRY_SIZE, null);
                 relaOf.put(o, r);
@@ -238,7 +245,7 @@ public final class ElfWriterImpl {
         for (final Map.Entry<Out, Out> e : relaOf.entrySet()) {
             final Out target = e.getKey();
             final Out rela = e.getValue();
-            rela.data = relocations(target, relocs.get(target));
+            rela.data = relocBytes.get(target);
             rela.link = symtab.index;
             rela.info = target.index;
         }

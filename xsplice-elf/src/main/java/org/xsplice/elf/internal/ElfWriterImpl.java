@@ -66,6 +66,7 @@ public final class ElfWriterImpl {
     private final Map<ElfSection, Out> sectionOut = new IdentityHashMap<>();
     private final Map<ElfSymbol, Integer> symbolOut = new IdentityHashMap<>();
     private final Map<SymbolTableImpl, int[]> tableRemap = new IdentityHashMap<>();
+    private final Map<SectionGroup, Out> groupSection = new IdentityHashMap<>();
 
     private ElfWriterImpl(final ElfBuilderImpl in, final DanglingReferencesOption option) {
         this.in = in;
@@ -83,11 +84,39 @@ public final class ElfWriterImpl {
         mapSections(content);
         content = resolveLinkOrder(content);
 
-        // Stage 2: symbols, locals first, keeping the given order within each class.
+        // Stage 2: groups with their written members, then symbols, locals first, in the given order.
+        final List<Out> groupOut = new ArrayList<>();
+        final List<List<Out>> groupMembers = new ArrayList<>();
+        final List<SectionGroup> groups = new ArrayList<>();
+        for (final SectionGroup g : in.groups) {
+            final List<Out> members = new ArrayList<>();
+            for (final ElfSection m : g.members()) {
+                final Out o = resolve(m);
+                if (null != o) {
+                    members.add(o);
+                }
+            }
+            if (members.isEmpty()) {
+                continue;
+            }
+            if (!kept(g.signature())) {
+                if (dropDangling) {
+                    continue;
+                }
+                throw new ElfWriteException("group " + g.name() + ": signature symbol " + g.signature().name()
+                        + " is not written");
+            }
+            final Out o = new Out(g.name(), SectionType.Known.SHT_GROUP.code(), 0, 4, 4, null);
+            groupOut.add(o);
+            groupSection.put(g, o);
+            groupMembers.add(members);
+            groups.add(g);
+        }
+
         final List<ElfSymbol> locals = new ArrayList<>();
         final List<ElfSymbol> globals = new ArrayList<>();
         for (final ElfSymbol s : in.symbols) {
-            if (s.section().isPresent() && null == resolve(s.section().get())) {
+            if (!kept(s)) {
                 if (SymbolType.Known.STT_SECTION == s.type() || dropDangling) {
                     continue;
                 }
@@ -112,7 +141,7 @@ public final class ElfWriterImpl {
             }
         }
 
-        // Stage 3: relocations per written target; groups with their written members.
+        // Stage 3: relocations per written target.
         final Map<Out, List<Relocation>> relocs = new IdentityHashMap<>();
         for (final ElfSection t : in.relocationTargets) {
             final Out target = resolve(t);
@@ -127,32 +156,6 @@ public final class ElfWriterImpl {
                 relocBytes.put(e.getKey(), d);
             }
         }
-        final List<Out> groupOut = new ArrayList<>();
-        final List<List<Out>> groupMembers = new ArrayList<>();
-        final List<SectionGroup> groups = new ArrayList<>();
-        for (final SectionGroup g : in.groups) {
-            final List<Out> members = new ArrayList<>();
-            for (final ElfSection m : g.members()) {
-                final Out o = resolve(m);
-                if (null != o) {
-                    members.add(o);
-                }
-            }
-            if (members.isEmpty()) {
-                continue;
-            }
-            if (null == symbolIndex(g.signature())) {
-                if (dropDangling) {
-                    continue;
-                }
-                throw new ElfWriteException("group " + g.name() + ": signature symbol " + g.signature().name()
-                        + " is not written");
-            }
-            groupOut.add(new Out(g.name(), SectionType.Known.SHT_GROUP.code(), 0, 4, 4, null));
-            groupMembers.add(members);
-            groups.add(g);
-        }
-
         // Stage 4: section order and indices.
         final List<Out> order = new ArrayList<>();
         order.add(new Out("", 0, 0, 0, 0, null));
@@ -196,7 +199,7 @@ public final class ElfWriterImpl {
         for (int i = 1; i < symbols.size(); i++) {
             final ElfSymbol s = symbols.get(i);
             final int e = i * ElfSymbol.ENTRY_SIZE;
-            final int shn = s.section().isPresent() ? resolve(s.section().get()).index : s.sectionIndex();
+            final int shn = s.section().isPresent() ? symbolSection(s.section().get()).index : s.sectionIndex();
             I32.set(sym, e, symbolNameOff[i]);
             sym[e + 4] = (byte) (s.binding().code() << 4 | s.type().code());
             sym[e + 5] = (byte) s.other();
@@ -389,6 +392,21 @@ public final class ElfWriterImpl {
             }
         }
         return null;
+    }
+
+    /** {@return whether a symbol's section (if any) is written} */
+    private boolean kept(final ElfSymbol s) {
+        return s.section().isEmpty() || null != symbolSection(s.section().get());
+    }
+
+    /** Resolves a symbol's section; ld -r gives {@code .group} sections section symbols too. */
+    private Out symbolSection(final ElfSection s) {
+        final Out o = resolve(s);
+        if (null != o || !(s instanceof BoundSectionImpl b) || SectionType.Known.SHT_GROUP != b.type()) {
+            return o;
+        }
+        final SectionGroup g = b.model().groupOf(b);
+        return null == g ? null : groupSection.get(g);
     }
 
     private Integer symbolIndex(final ElfSymbol s) {

@@ -53,12 +53,7 @@ class PayloadRegionTest {
 
     @AfterEach
     void stop() throws IOException {
-        if (null != hv) {
-            if (hv.isRunning()) {
-                hv.shutdown(Duration.ofSeconds(5));
-            }
-            hv.close();
-        }
+        HvTestSupport.stopAndClose(hv);
     }
 
     /** Lays out text | extable | symbols | strings | region table in the area and publishes the table. */

@@ -101,6 +101,10 @@ public final class HypervisorProcess implements AutoCloseable {
             memory.close();
             throw diedOr(e);
         }
+        if (pid != memory.readLong(ctl + Ctl.PID)) {
+            memory.close();
+            throw new IOException("process " + pid + " is not hypervisor " + name + " (its xsplice_ctl.pid does not match)");
+        }
         final int abi = memory.readInt(ctl + Ctl.ABI_VERSION);
         if (HvLayout.ABI_VERSION != abi) {
             throw new IOException("hypervisor " + name + " speaks ABI " + abi + ", this supervisor " + HvLayout.ABI_VERSION);

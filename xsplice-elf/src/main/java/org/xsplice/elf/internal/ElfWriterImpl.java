@@ -200,17 +200,22 @@ public final class ElfWriterImpl {
                 order.add(r);
             }
         }
+        // As gas does, an object with no symbols, relocations or groups gets no symbol table.
+        final boolean withSymbols = symbols.size() > 1 || !groupOut.isEmpty()
+                || targets.stream().anyMatch(t -> null != t.relocationData);
         final Out symtab = new Out(".symtab", SectionType.Known.SHT_SYMTAB.code(), 0, 8, ElfSymbol.ENTRY_SIZE, null);
-        order.add(symtab);
-        final boolean extended = order.size() + 3 >= ElfSymbol.SHN_LORESERVE;
+        final Out strtab = new Out(".strtab", SectionType.Known.SHT_STRTAB.code(), 0, 1, 0, null);
+        final boolean extended = withSymbols && order.size() + 4 >= ElfSymbol.SHN_LORESERVE;
         final Out shndx = extended ? new Out(".symtab_shndx", SectionType.Known.SHT_SYMTAB_SHNDX.code(), 0, 4, 4, null)
                 : null;
-        if (extended) {
-            order.add(shndx);
+        if (withSymbols) {
+            order.add(symtab);
+            if (extended) {
+                order.add(shndx);
+            }
+            order.add(strtab);
         }
-        final Out strtab = new Out(".strtab", SectionType.Known.SHT_STRTAB.code(), 0, 1, 0, null);
         final Out shstrtab = new Out(".shstrtab", SectionType.Known.SHT_STRTAB.code(), 0, 1, 0, null);
-        order.add(strtab);
         order.add(shstrtab);
         for (int i = 0; i < order.size(); i++) {
             order.get(i).index = i;

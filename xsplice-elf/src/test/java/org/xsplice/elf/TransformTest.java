@@ -136,6 +136,34 @@ class TransformTest {
     }
 
     @Test
+    void renamedSymbolsAndReplacedContentsKeepTheirReferences() throws Exception {
+        final byte[] bytes = Elf.of().transform(util, (b, e) -> {
+            switch (e) {
+                case ElfSymbol s when s.name().equals("total") -> b.with(s.withName("total_v2"));
+                case ElfSection s when s.name().equals(".rodata.CSWTCH.10") -> {
+                    final byte[] c = s.bytes();
+                    c[0] ^= 1;
+                    b.with(s.withContents(c).withFlags(s.flags() | SectionFlag.SHF_WRITE.mask()));
+                }
+                default -> b.with(e);
+            }
+        });
+        final Path out = dir.resolve("util.sym.o");
+        Files.write(out, bytes);
+        final ElfModel m = Elf.of().parse(bytes);
+        final ElfSection table = m.section(".rodata.CSWTCH.10").orElseThrow();
+        assertEquals(util.section(".rodata.CSWTCH.10").orElseThrow().bytes()[0] ^ 1, table.bytes()[0]);
+        assertTrue(table.has(SectionFlag.SHF_WRITE));
+        // The call in .text.grouped was against "total": it now names the renamed symbol.
+        final String relocs = Tools.check(dir, "readelf", "-rW", out.toString());
+        assertTrue(relocs.matches("(?s).*R_X86_64_PLT32\\s+0+\\s+total_v2 - 4.*"), relocs);
+        assertFalse(relocs.matches("(?s).*\\stotal - 4.*"), relocs);
+        // The section symbol of the changed section still carries the switch-table relocation.
+        assertTrue(relocs.contains(".rodata.CSWTCH.10"), relocs);
+        Readelf.all(dir, out);
+    }
+
+    @Test
     void droppingRelocationsAndStatefulTransforms() {
         final int[] seen = new int[1];
         final byte[] bytes = Elf.of().transform(util, ElfTransform.ofStateful(() -> {

@@ -163,6 +163,34 @@ class TransformTest {
         Readelf.all(dir, out);
     }
 
+    /**
+     * What the differ does: copy elements of two objects read from disk into one new object.
+     * Symbols and relocations keep pointing at their own model's sections across the merge.
+     */
+    @Test
+    void elementsOfTwoObjectsMergeIntoOne() throws Exception {
+        final ElfModel text = Elf.of().parse(dir.resolve("text.o"));
+        final byte[] merged = Elf.of().build(b -> {
+            for (final ElfModel m : List.of(util, text)) {
+                for (final ElfElement e : m.elements()) {
+                    if (!(e instanceof ElfHeader)) {
+                        b.with(e);
+                    }
+                }
+            }
+        });
+        final Path out = dir.resolve("merged.o");
+        Files.write(out, merged);
+        Readelf.all(dir, out);
+        final ElfModel m = Elf.of().parse(merged);
+        assertEquals(".text.describe", m.symbolTable().orElseThrow().find("describe").orElseThrow().section()
+                .orElseThrow().name());
+        assertEquals(".text.classify", m.symbolTable().orElseThrow().find("classify").orElseThrow().section()
+                .orElseThrow().name());
+        Tools.check(dir, "gcc", "-o", "merged", "merged.o", "main.o");
+        assertEquals(expectedOutput, Tools.check(dir, dir.resolve("merged").toString()));
+    }
+
     @Test
     void droppingRelocationsAndStatefulTransforms() {
         final int[] seen = new int[1];

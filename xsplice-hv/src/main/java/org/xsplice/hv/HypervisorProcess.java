@@ -117,6 +117,13 @@ public final class HypervisorProcess implements AutoCloseable {
         for (int c = 0; c < nrCpus; c++) {
             ipi[c] = Linux.pidfdGetfd(pidfd, memory.readInt(ctl + Ctl.IPI_FD + 4L * c), "IPI eventfd of CPU" + c);
         }
+        // Every address this side uses comes from the image's symbols: they must be the running image's.
+        final byte[] running = new Hypercalls(this, 0).buildId();
+        if (!java.util.Arrays.equals(running, image.buildId().bytes())) {
+            close();
+            throw new IOException("hypervisor " + name + " runs build-id " + java.util.HexFormat.of().formatHex(running) + " but "
+                    + image.file() + " has " + image.buildId().hex() + ": its symbols would be wrong");
+        }
     }
 
     /** Starts {@code image} as a new process (its own session) and attaches to it. */

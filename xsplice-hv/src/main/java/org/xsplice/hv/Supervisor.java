@@ -56,7 +56,9 @@ public final class Supervisor implements AutoCloseable {
         this.config = config;
         this.dir = config.run().create(config.name());
         Files.deleteIfExists(dir.resolve(RunDirectory.STATUS));
-        final HvImage image = HvImage.read(config.binary());
+        // Attaching: read the image the process was started from (/proc/PID/exe stays valid even
+        // if xen-syms was rebuilt since), so its symbols are the running ones.
+        final HvImage image = HvImage.read(0 < attachPid ? Path.of("/proc", Long.toString(attachPid), "exe") : config.binary());
         if (0 < attachPid) {
             // A supervisor died and left its hypervisor running: take it over as it is.
             this.hv = HypervisorProcess.attach(image, config.name(), (int) attachPid, config.killOnExit());

@@ -37,4 +37,19 @@ class HvImageTest {
         assertTrue(Math.abs(area.address() + area.size() - text) < (1L << 31), "whole area within rel32 of the text");
         assertTrue(img.elf().section(".ex_table").isPresent());
     }
+
+    @Test
+    void aRebuildWithTheSameDateAndChangesetIsByteIdentical() throws Exception {
+        final Path sources = Path.of(System.getProperty("xsplice.hv.sources"));
+        final Map<String, String> pin = Map.of("SOURCE_DATE_EPOCH", "1700000000", "XEN_CHANGESET", "pinned");
+        HvImage.build(sources, tmp.resolve("one"), pin);
+        HvImage.build(sources, tmp.resolve("two"), pin);
+        final byte[] one = Files.readAllBytes(tmp.resolve("one/xen-syms"));
+        assertTrue(java.util.Arrays.equals(one, Files.readAllBytes(tmp.resolve("two/xen-syms"))), "identical images");
+        final HvImage img = HvImage.read(tmp.resolve("one/xen-syms"));
+        assertEquals(HvImage.read(tmp.resolve("two/xen-syms")).buildId().hex(), img.buildId().hex());
+        final String text = new String(one, java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertTrue(text.contains("Tue Nov 14 22:13:20 UTC 2023\0"), "compile date from SOURCE_DATE_EPOCH");
+        assertTrue(text.contains("\0pinned\0"), "changeset as given");
+    }
 }

@@ -77,8 +77,23 @@ static void show_stack(uint64_t rsp)
     printk("\n");
 }
 
+static __thread bool reporting;
+
+/* A fault while this thread is already reporting one (a corrupt payload region, a bad frame
+ * chain) must not recurse on the alternate stack: stop at once. */
+static void stop_if_nested(void)
+{
+    static const char msg[] = "(XEN) fault while reporting a fault: stopping\n";
+    if (reporting) {
+        console_write_raw(msg, sizeof(msg) - 1);
+        _exit(XSPLICE_EXIT_PANIC);
+    }
+    reporting = true;
+}
+
 static void stop_other_reporters(void)
 {
+    stop_if_nested();
     if (__atomic_exchange_n(&crashing, 1, __ATOMIC_ACQ_REL))
         for (;;)
             pause();                     /* another CPU is already reporting */

@@ -77,23 +77,19 @@ static void show_stack(uint64_t rsp)
     printk("\n");
 }
 
-static __thread bool reporting;
+static __thread bool in_fault_handler;
 
-/* A fault while this thread is already reporting one (a corrupt payload region, a bad frame
- * chain) must not recurse on the alternate stack: stop at once. */
-static void stop_if_nested(void)
+/* A fault inside the fault handler (a corrupt payload region table, a bad frame chain while
+ * reporting) must not recurse on the alternate stack: say so and stop at once. */
+static void nested_fault(void)
 {
-    static const char msg[] = "(XEN) fault while reporting a fault: stopping\n";
-    if (reporting) {
-        console_write_raw(msg, sizeof(msg) - 1);
-        _exit(XSPLICE_EXIT_PANIC);
-    }
-    reporting = true;
+    static const char msg[] = "(XEN) fault inside the fault handler: stopping\n";
+    console_write_raw(msg, sizeof(msg) - 1);
+    _exit(XSPLICE_EXIT_PANIC);
 }
 
 static void stop_other_reporters(void)
 {
-    stop_if_nested();
     if (__atomic_exchange_n(&crashing, 1, __ATOMIC_ACQ_REL))
         for (;;)
             pause();                     /* another CPU is already reporting */
@@ -125,10 +121,15 @@ static void do_page_fault(int sig, siginfo_t *si, void *ucv)
 {
     ucontext_t *uc = ucv;
     greg_t *g = uc->uc_mcontext.gregs;
-    uint64_t fixup = search_exception_table((uint64_t)g[REG_RIP]);
+    uint64_t fixup;
 
+    if (unlikely(in_fault_handler))
+        nested_fault();
+    in_fault_handler = true;
+    fixup = search_exception_table((uint64_t)g[REG_RIP]);
     if (likely(fixup)) {
         g[REG_RIP] = (greg_t)fixup;      /* fixup_exception(): resume there on sigreturn */
+        in_fault_handler = false;
         return;
     }
     stop_other_reporters();

@@ -18,7 +18,8 @@ public enum Policy {
      * not-yet-valid certificate, wrong key usage, unsupported algorithm) is logged loudly
      * and the payload loads marked unsigned. Evidence of tampering (a bad or malformed
      * signature) and revocation are still refused: a payload that was signed and then
-     * changed is never loaded, as Linux does for modules even without enforcement.
+     * changed is never loaded, as Linux does for modules even without enforcement. Bytes that are not a
+     * well-formed ELF object are refused too (the loader would refuse them anyway).
      */
     WARN,
     /** Only payloads with a valid signature from a trusted, unrevoked certificate load. */

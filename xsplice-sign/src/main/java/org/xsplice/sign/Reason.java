@@ -22,8 +22,12 @@ public enum Reason {
     UNSUPPORTED_ALGORITHM("ENOPKG", 65, false),
     /** The signature note or the CMS structure in it is truncated, malformed or not in the one shape xsplice-sign writes. */
     MALFORMED_SIGNATURE("EBADMSG", 74, true),
-    /** The payload is not an ELF object the signature can be located in; the loader reports the details. */
-    MALFORMED_PAYLOAD("EINVAL", 22, false),
+    /**
+     * The payload is not an ELF object the signature can be located in (e.g. a file cut short:
+     * its last section, the signature, then points past the end). The message carries the ELF
+     * toolkit's diagnosis, the same the loader would give.
+     */
+    MALFORMED_PAYLOAD("EINVAL", 22, true),
     /** The payload's build-id or its signing certificate is on the revocation list. */
     REVOKED("EKEYREVOKED", 128, true);
 
@@ -49,7 +53,8 @@ public enum Reason {
 
     /**
      * {@return whether {@link Policy#WARN} still refuses the payload for this reason}
-     * True for evidence of tampering and for revocation; false for a mere lack of trust.
+     * True for evidence of tampering, for bytes that are not a well-formed object, and for
+     * revocation; false for a mere lack of trust.
      */
     public boolean fatalUnderWarn() {
         return fatalUnderWarn;

@@ -8,6 +8,7 @@ import java.util.HexFormat;
 
 import javax.security.auth.x500.X500Principal;
 
+import org.bouncycastle.asn1.x500.X500Name;
 import org.xsplice.sign.SignerIdentity;
 
 /** Certificate facts used by signing, verification and display. */
@@ -31,6 +32,19 @@ public final class CertificatesImpl {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der));
         } catch (final NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /**
+     * {@return {@code name} as RFC 4514 text, or a placeholder if it does not decode}
+     * Names from a signature are untrusted input: BouncyCastle decodes their strings lazily and
+     * throws on invalid UTF-8.
+     */
+    public static String name(final X500Name name) {
+        try {
+            return name.toString();
+        } catch (final RuntimeException e) {
+            return "<undecodable name: " + e.getMessage() + ">";
         }
     }
 

@@ -140,7 +140,7 @@ public final class CmsImpl {
             expect(1 == si.getVersion().intValueExact(), "SignerInfo version is " + si.getVersion() + ", not 1");
             expect(!si.getSID().isTagged(), "SignerInfo identifies its signer by key identifier, not issuer and serial");
             final IssuerAndSerialNumber sid = IssuerAndSerialNumber.getInstance(si.getSID().getId());
-            expect(sid.getName().equals(cert.getIssuer()) && sid.getSerialNumber().equals(cert.getSerialNumber()),
+            expect(sid.getName().toASN1Primitive().equals(cert.getIssuer().toASN1Primitive()) && sid.getSerialNumber().equals(cert.getSerialNumber()),
                     "SignerInfo names a signer other than the embedded certificate");
             expect(si.getDigestAlgorithm().equals(AlgorithmIdentifier.getInstance(sd.getDigestAlgorithms().getObjectAt(0))),
                     "SignerInfo digest algorithm differs from SignedData's");

@@ -56,8 +56,10 @@ public final class VerifierImpl {
             return v.verification;
         } catch (final RuntimeException e) {
             // Last line of defence for hostile input: a bug in a parser must refuse, not crash the caller.
+            final StackTraceElement[] at = e.getStackTrace();
             return decide(policy, Reason.MALFORMED_SIGNATURE, "internal error while verifying ("
-                    + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", Optional.empty());
+                    + e.getClass().getSimpleName() + ": " + e.getMessage()
+                    + (at.length > 0 ? " at " + at[0] : "") + ")", Optional.empty());
         }
     }
 
@@ -98,7 +100,7 @@ public final class VerifierImpl {
         final byte[] embedded = cms.certificateDer();
         final String fingerprint = CertificatesImpl.fingerprint(embedded);
         if (keyring.revocations().revokesCertificate(fingerprint)) {
-            throw new Verdict(new Verification.Rejected(Reason.REVOKED, "signing certificate " + cms.certificate().getSubject()
+            throw new Verdict(new Verification.Rejected(Reason.REVOKED, "signing certificate " + CertificatesImpl.name(cms.certificate().getSubject())
                     + " (sha256 " + fingerprint + ") is on the revocation list"));
         }
         final X509Certificate trusted = findTrusted(keyring.trusted(), embedded, cms, fingerprint, policy, buildId);
@@ -132,7 +134,7 @@ public final class VerifierImpl {
             final String fp = CertificatesImpl.fingerprint(cms.certificateDer());
             if (keyring.revocations().revokesCertificate(fp)) {
                 throw new Verdict(new Verification.Rejected(Reason.REVOKED, "signing certificate "
-                        + cms.certificate().getSubject() + " (sha256 " + fp + ") is on the revocation list"));
+                        + CertificatesImpl.name(cms.certificate().getSubject()) + " (sha256 " + fp + ") is on the revocation list"));
             }
         } catch (final MalformedException e) {
             // Policy off: an unreadable signature is not examined further.
@@ -147,11 +149,11 @@ public final class VerifierImpl {
                 return c;
             }
         }
-        final String who = cms.certificate().getSubject() + " (issuer " + cms.certificate().getIssuer() + ", serial "
+        final String who = CertificatesImpl.name(cms.certificate().getSubject()) + " (issuer " + CertificatesImpl.name(cms.certificate().getIssuer()) + ", serial "
                 + cms.certificate().getSerialNumber().toString(16) + ", sha256 " + fingerprint + ")";
         for (final X509Certificate c : trusted) {
             final X509CertificateHolder h = holder(c);
-            if (h.getIssuer().equals(cms.sid().getName()) && h.getSerialNumber().equals(cms.sid().getSerialNumber().getValue())) {
+            if (h.getIssuer().toASN1Primitive().equals(cms.sid().getName().toASN1Primitive()) && h.getSerialNumber().equals(cms.sid().getSerialNumber().getValue())) {
                 throw fail(policy, Reason.UNKNOWN_SIGNER, "certificate in the signature, " + who
                         + ", differs from the trusted certificate with the same issuer and serial", buildId);
             }

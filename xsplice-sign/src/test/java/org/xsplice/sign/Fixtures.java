@@ -67,6 +67,7 @@ final class Fixtures {
     static {
         try {
             DIR = Files.createTempDirectory("xsplice-sign-test");
+            Runtime.getRuntime().addShutdownHook(new Thread(Fixtures::deleteDir));
             RSA = openssl("rsa", "rsa:3072", "/CN=xsplice test RSA/O=xsplice", "1001");
             EC = openssl("ec", "ec", "/CN=xsplice test EC", "1002", "-pkeyopt", "ec_paramgen_curve:P-256");
             ED25519 = openssl("ed25519", "ed25519", "/CN=xsplice test Ed25519", "1003");
@@ -85,6 +86,14 @@ final class Fixtures {
     }
 
     private Fixtures() {
+    }
+
+    private static void deleteDir() {
+        try (var files = Files.walk(DIR)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (final IOException e) {
+            // Best effort: a leftover temporary directory is harmless.
+        }
     }
 
     static Run run(final Path dir, final String... cmd) {

@@ -50,6 +50,7 @@ public final class ElfModelImpl implements ElfModel {
     private List<ElfNote> notes;
     private List<ProgramHeader> programHeaders;
     private List<SectionGroup> groups;
+    private final Map<ElfSection, SectionGroup> groupBySection = new IdentityHashMap<>();
     private List<ElfElement> elements;
 
     public ElfModelImpl(final byte[] bytes) {
@@ -460,12 +461,22 @@ public final class ElfModelImpl implements ElfModel {
             final List<SectionGroup> out = new ArrayList<>();
             for (final BoundSectionImpl s : boundSections()) {
                 if (SectionType.Known.SHT_GROUP == s.type()) {
-                    out.add(decodeGroup(s));
+                    final SectionGroup g = decodeGroup(s);
+                    groupBySection.put(s, g);
+                    out.add(g);
                 }
             }
             groups = List.copyOf(out);
         }
         return groups;
+    }
+
+    /** {@return the group an {@code SHT_GROUP} section of this file holds, or null} */
+    SectionGroup groupOf(final ElfSection section) {
+        groups();
+        synchronized (this) {
+            return groupBySection.get(section);
+        }
     }
 
     private SectionGroup decodeGroup(final BoundSectionImpl s) {

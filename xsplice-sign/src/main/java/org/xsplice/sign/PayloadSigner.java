@@ -22,6 +22,8 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.xsplice.elf.ElfFormatException;
+import org.xsplice.elf.ElfWriteException;
+import org.xsplice.elf.ObjectType;
 import org.xsplice.sign.internal.AlgorithmImpl;
 import org.xsplice.sign.internal.CertificatesImpl;
 import org.xsplice.sign.internal.CmsImpl;
@@ -108,24 +110,30 @@ public final class PayloadSigner {
 
     /**
      * {@return {@code payload} with a signature made at {@code signingTime}}
-     * The payload must have a {@code .note.xsplice.sig} section, empty (made by the build, see
-     * {@code docs/payload-format.md}) or holding an earlier signature, which is replaced.
+     * A payload with an empty {@code .note.xsplice.sig} section (the build's placeholder, see
+     * {@code docs/payload-format.md}) keeps its bytes and gains the signature at its end; one
+     * holding an earlier signature has it replaced; one without the section is first rewritten
+     * by the ELF toolkit's writer with the empty section added.
      *
-     * @throws SigningException if the payload is not an ELF object, has no or several signature
-     *         sections, or an earlier signature whose layout is broken
+     * @throws SigningException if the payload is not an ELF relocatable object, has several
+     *         signature sections, or an earlier signature whose layout is broken
      */
     public byte[] sign(final byte[] payload, final Instant signingTime) {
         Objects.requireNonNull(payload, "payload");
         Objects.requireNonNull(signingTime, "signingTime");
-        final LayoutImpl.Payload p;
+        LayoutImpl.Payload p;
         try {
             p = LayoutImpl.read(payload);
-        } catch (final ElfFormatException | MalformedException e) {
+            if (p.signature().isEmpty()) {
+                if (ObjectType.Known.ET_REL != p.model().type()) {
+                    throw new SigningException("cannot sign: payload is " + p.model().type().name() + ", not ET_REL, and has no "
+                            + LayoutImpl.SECTION + " section to hold the signature");
+                }
+                // One rewrite by the toolkit's writer; from then on signing only patches and appends.
+                p = LayoutImpl.read(LayoutImpl.withEmptySection(p.model()));
+            }
+        } catch (final ElfFormatException | ElfWriteException | MalformedException e) {
             throw new SigningException("cannot sign: " + e.getMessage(), e);
-        }
-        if (p.signature().isEmpty()) {
-            throw new SigningException("cannot sign: payload has no " + LayoutImpl.SECTION + " section; build it with "
-                    + "the empty signature section (docs/payload-format.md, \"Signature\")");
         }
         final byte[] canonical;
         if (p.signed()) {

@@ -30,6 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.xsplice.elf.Elf;
 import org.xsplice.elf.ElfModel;
 import org.xsplice.elf.ElfSection;
+import org.xsplice.elf.ElfSymbol;
 
 /** Signing and verifying real payloads with keys made by openssl, checked by openssl, readelf and ld. */
 class SignVerifyTest {
@@ -125,6 +126,43 @@ class SignVerifyTest {
         assertEquals("", ld.all());
         final Fixtures.Run again = Fixtures.ok("readelf", "-aW", relinked.toString());
         assertFalse(again.all().contains("Warning") || again.all().contains("Error"), again::all);
+    }
+
+    @Test
+    void payloadWithoutTheSectionIsRewrittenByTheElfWriterThenSigned() {
+        final Path plain = Fixtures.PAYLOAD_WITHOUT_SECTION;
+        final byte[] signed = Fixtures.ED25519.signer().sign(Fixtures.read(plain));
+        final Verification v = PayloadVerifier.verify(signed, Fixtures.ED25519.keyring(), Policy.REQUIRE);
+        final Verification.Verified ok = assertInstanceOf(Verification.Verified.class, v, v::describe);
+        assertEquals(readelfBuildId(plain), ok.buildId().orElseThrow());
+        final Path file = Fixtures.write("rewritten-signed.o", signed);
+        final Fixtures.Run readelf = Fixtures.ok("readelf", "-aW", file.toString());
+        assertFalse(readelf.all().contains("Warning") || readelf.all().contains("Error"), readelf::all);
+        Fixtures.ok("ld", "-r", "-o", Fixtures.DIR.resolve("rewritten-relinked.o").toString(), file.toString());
+        // The rewrite keeps the code, its symbols and its relocations.
+        assertEquals(symbolsAndRelocations(plain), symbolsAndRelocations(file));
+        // Signing the result again only replaces the tail: no second rewrite.
+        final byte[] again = Fixtures.ED25519.signer().sign(signed);
+        assertArrayEquals(PayloadVerifier.detach(signed).orElseThrow().content(), PayloadVerifier.detach(again).orElseThrow().content());
+    }
+
+    /** readelf's view of symbols (name, type, binding, section name) and relocations (type, symbol, addend), without indices. */
+    private static List<String> symbolsAndRelocations(final Path file) {
+        final ElfModel m = Elf.of().parse(Fixtures.read(file));
+        final java.util.ArrayList<String> out = new java.util.ArrayList<>();
+        for (final var s : m.symbols()) {
+            if (!s.name().isEmpty()) {
+                out.add(s.name() + " " + s.type() + " " + s.binding() + " " + s.section().map(ElfSection::name).orElse("-"));
+            }
+        }
+        for (final var r : m.relocationSections()) {
+            for (final var x : r.relocations()) {
+                out.add(r.target().map(ElfSection::name).orElse("?") + "+" + x.offset() + " " + x.type() + " "
+                        + x.symbol().map(ElfSymbol::name).orElse("-") + " " + x.addend());
+            }
+        }
+        java.util.Collections.sort(out);
+        return out;
     }
 
     @Test

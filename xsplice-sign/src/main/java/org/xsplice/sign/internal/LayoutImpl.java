@@ -16,6 +16,7 @@ import org.xsplice.elf.ElfHeader;
 import org.xsplice.elf.ElfModel;
 import org.xsplice.elf.ElfNote;
 import org.xsplice.elf.ElfSection;
+import org.xsplice.elf.ElfTransform;
 import org.xsplice.elf.SectionType;
 
 /**
@@ -235,6 +236,18 @@ public final class LayoutImpl {
         System.arraycopy(OWNER_FIELD, 0, s, canonical.length + NOTE_HEADER, OWNER_FIELD.length);
         System.arraycopy(der, 0, s, canonical.length + DESC_OFFSET, der.length);
         return s;
+    }
+
+    /**
+     * {@return {@code model} rewritten by the ELF toolkit's writer with an empty signature
+     * section added at the end, ready to sign}
+     *
+     * @throws ElfFormatException if a part of the model is malformed
+     * @throws org.xsplice.elf.ElfWriteException if the writer cannot rewrite it
+     */
+    public static byte[] withEmptySection(final ElfModel model) {
+        return Elf.of().transform(model, ElfTransform.ACCEPT_ALL.andThen(ElfTransform.endHandler(b -> b.withSection(
+                ElfSection.of(SECTION, SectionType.Known.SHT_NOTE, 0, NOTE_ALIGN, 0, new byte[0])))));
     }
 
     static long align4(final long n) {

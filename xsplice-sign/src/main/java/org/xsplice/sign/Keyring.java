@@ -12,9 +12,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
-
-import org.xsplice.sign.internal.CertificatesImpl;
 
 /**
  * The certificates a hypervisor trusts to sign payloads, and what it never trusts.
@@ -107,15 +104,5 @@ public record Keyring(List<X509Certificate> trusted, RevocationList revocations)
             }
             throw new SigningException(file + ": not an X.509 certificate: " + e.getMessage(), e);
         }
-    }
-
-    /** {@return the trusted certificate with this SHA-256 fingerprint (lower-case hex)} */
-    public Optional<X509Certificate> byFingerprint(final String sha256Hex) {
-        for (final X509Certificate c : trusted) {
-            if (CertificatesImpl.fingerprint(c).equals(sha256Hex)) {
-                return Optional.of(c);
-            }
-        }
-        return Optional.empty();
     }
 }

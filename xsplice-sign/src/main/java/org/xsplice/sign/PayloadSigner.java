@@ -24,6 +24,7 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.xsplice.elf.ElfFormatException;
 import org.xsplice.elf.ElfWriteException;
 import org.xsplice.elf.ObjectType;
+import org.xsplice.elf.SectionFlag;
 import org.xsplice.sign.internal.AlgorithmImpl;
 import org.xsplice.sign.internal.CertificatesImpl;
 import org.xsplice.sign.internal.CmsImpl;
@@ -144,7 +145,7 @@ public final class PayloadSigner {
             }
             canonical = LayoutImpl.canonical(p).toByteArray();
         } else {
-            if (0 != (p.signature().get().flags() & 2)) {
+            if (p.signature().get().has(SectionFlag.SHF_ALLOC)) {
                 throw new SigningException("cannot sign: " + LayoutImpl.SECTION + " is SHF_ALLOC; the signature must not be loaded");
             }
             canonical = LayoutImpl.canonicalOfUnsigned(p);

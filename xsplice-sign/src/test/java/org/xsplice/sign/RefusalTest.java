@@ -155,7 +155,7 @@ class RefusalTest {
         rejected(PayloadVerifier.verify(patchInt(SIGNED, o + 4, 12), RSA, Policy.REQUIRE), Reason.MALFORMED_SIGNATURE,
                 "EBADMSG", 74, "descsz 12", "does not fill the section");
         rejected(PayloadVerifier.verify(patchInt(SIGNED, o + 8, 3), RSA, Policy.REQUIRE), Reason.MALFORMED_SIGNATURE,
-                "EBADMSG", 74, "note type 3");
+                "EBADMSG", 74, "note type 0x3 at offset", "expected 0x58534947");
         final byte[] owner = SIGNED.clone();
         owner[o + 12] = 'X';
         rejected(PayloadVerifier.verify(owner, RSA, Policy.REQUIRE), Reason.MALFORMED_SIGNATURE, "EBADMSG", 74,

@@ -47,8 +47,11 @@ public final class LayoutImpl {
     public static final String SECTION = ".note.xsplice.sig";
     /** The note's owner name. */
     public static final String OWNER = "xsplice";
-    /** The note type, in owner "xsplice"'s namespace. */
-    public static final int NT_XSPLICE_SIGNATURE = 1;
+    /**
+     * The note type, in owner "xsplice"'s namespace: ASCII "XSIG". Not a small number: readelf
+     * names small types of unknown owners after generic ones (1 prints as NT_VERSION).
+     */
+    public static final int NT_XSPLICE_SIGNATURE = 0x58534947;
     /** The payload build-id section (livepatch ABI). */
     public static final String BUILD_ID_SECTION = ".note.gnu.build-id";
 
@@ -182,8 +185,8 @@ public final class LayoutImpl {
                 + ", expected 8 (\"xsplice\\0\")");
         expect(Arrays.equals(p.bytes(), (int) o + NOTE_HEADER, (int) o + DESC_OFFSET, OWNER_FIELD, 0, OWNER_FIELD.length),
                 at + ": note owner at offset 0x" + Long.toHexString(o + NOTE_HEADER) + " is not \"xsplice\"");
-        expect(NT_XSPLICE_SIGNATURE == type, at + ": note type " + Integer.toUnsignedString(type) + " at offset 0x"
-                + Long.toHexString(o + 8) + ", expected " + NT_XSPLICE_SIGNATURE);
+        expect(NT_XSPLICE_SIGNATURE == type, at + ": note type 0x" + Integer.toHexString(type) + " at offset 0x"
+                + Long.toHexString(o + 8) + ", expected 0x" + Integer.toHexString(NT_XSPLICE_SIGNATURE));
         expect(descsz <= CmsImpl.MAX_DER_BYTES, at + ": note descsz " + descsz + " exceeds " + CmsImpl.MAX_DER_BYTES);
         expect(DESC_OFFSET + align4(descsz) == n, at + ": note descsz " + descsz + " at offset 0x"
                 + Long.toHexString(o + 4) + " does not fill the section (truncated or padded note)");

@@ -40,6 +40,7 @@ import org.xsplice.sign.internal.MalformedException;
  * byte[] signed = signer.sign(Files.readAllBytes(Path.of("fix.livepatch")));
  * }
  * Signing a signed payload replaces its signature: the payload keeps exactly one.
+ * A signer is immutable and may be shared between threads.
  */
 public final class PayloadSigner {
     private final PrivateKey key;

@@ -19,7 +19,8 @@ import org.xsplice.sign.internal.VerifierImpl;
  * Verification never throws for any input: malformed, truncated or hostile bytes give
  * {@link Verification.Rejected} (or {@link Verification.Unsigned} where the policy allows).
  * The work is bounded: at most {@link #MAX_SIGNED_PAYLOAD} bytes are looked at, the CMS
- * structure is at most 64 KiB, and one digest runs over the payload.
+ * structure is at most 64 KiB, and one digest runs over the payload. Verification keeps no
+ * state: concurrent calls are safe.
  */
 public final class PayloadVerifier {
     /** Largest payload without its signature: the loader's limit (Xen's 2 MiB). */

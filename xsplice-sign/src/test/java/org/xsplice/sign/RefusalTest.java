@@ -54,6 +54,31 @@ class RefusalTest {
     }
 
     @Test
+    void changedPayloadIsABadSignatureEvenUnderWarn() {
+        final ElfSection text = Elf.of().parse(SIGNED).section(".text.new_do_domctl").orElseThrow();
+        final byte[] patched = SIGNED.clone();
+        patched[(int) text.offset()] ^= 0x01;
+        for (final Policy p : new Policy[] {Policy.REQUIRE, Policy.WARN}) {
+            rejected(PayloadVerifier.verify(patched, RSA, p), Reason.BAD_SIGNATURE, "EKEYREJECTED", 129,
+                    "signature by O=xsplice,CN=xsplice test RSA (RSA-3072/SHA-256) does not match the payload");
+        }
+        assertInstanceOf(Verification.Unsigned.class, PayloadVerifier.verify(patched, RSA, Policy.OFF));
+    }
+
+    @Test
+    void keyringErrorsNameTheFile() throws Exception {
+        final Path dir = java.nio.file.Files.createDirectories(Fixtures.DIR.resolve("bad-keyring"));
+        java.nio.file.Files.writeString(dir.resolve("broken.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+        final SigningException e = assertThrows(SigningException.class, () -> Keyring.load(dir));
+        assertTrue(e.getMessage().contains("broken.pem") && e.getMessage().contains("not an X.509 certificate"), e.getMessage());
+        final SigningException missing = assertThrows(SigningException.class, () -> Keyring.load(dir.resolve("absent")));
+        assertTrue(missing.getMessage().contains("cannot read keyring directory"), missing.getMessage());
+        final SigningException key = assertThrows(SigningException.class,
+                () -> PayloadSigner.readPrivateKey(Fixtures.RSA.cert()));
+        assertTrue(key.getMessage().contains("no private key in PEM file"), key.getMessage());
+    }
+
+    @Test
     void untrustedKeyIsUnknownSigner() {
         final byte[] byEc = Fixtures.EC.signer().sign(UNSIGNED);
         rejected(PayloadVerifier.verify(byEc, RSA, Policy.REQUIRE), Reason.UNKNOWN_SIGNER, "ENOKEY", 126,

@@ -26,8 +26,9 @@ import org.xsplice.elf.SymbolType;
  * Lays out and writes a relocatable object from the elements a builder collected. Stages, in
  * order: resolve section references, filter symbols and sort locals first, resolve groups and
  * relocations against the written symbols, assign section indices, build string tables, place
- * contents at aligned offsets, then write the bytes in one pass. Every check runs before the
- * first byte is written.
+ * contents at aligned offsets, then write the bytes in one pass. Relocation entries are checked
+ * while they are encoded into the output array; a failure there discards the array, so a caller
+ * never sees a partial object.
  */
 public final class ElfWriterImpl {
     private static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
@@ -327,7 +328,8 @@ public final class ElfWriterImpl {
             if (null != o.relaTarget) {
                 final int n = encodeRelocations(o.relaTarget, b, (int) o.offset);
                 if (n != o.relaTarget.relocationCount) {
-                    throw new AssertionError("relocations of " + o.relaTarget.name + ": counted " + o.relaTarget.relocationCount + ", wrote " + n);
+                    throw new AssertionError("relocations of " + o.relaTarget.name + ": counted "
+                            + o.relaTarget.relocationCount + ", wrote " + n);
                 }
             } else if (null != o.data) {
                 System.arraycopy(o.data, 0, b, (int) o.offset, o.data.length);

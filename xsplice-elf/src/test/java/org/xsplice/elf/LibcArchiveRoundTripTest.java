@@ -21,7 +21,7 @@ class LibcArchiveRoundTripTest {
     Path dir;
 
     @Test
-    void everyTenthMemberRoundTrips() throws Exception {
+    void everyTwentiethMemberRoundTrips() throws Exception {
         final Path libc = Path.of(Tools.check(dir, "gcc", "-print-file-name=libc.a").strip());
         assertTrue(Files.isRegularFile(libc), "libc.a from libc6-dev: " + libc);
         Tools.check(dir, "ar", "x", libc.toString());
@@ -31,13 +31,13 @@ class LibcArchiveRoundTripTest {
         }
         assertTrue(members.size() > 500, "members: " + members.size());
         int checked = 0;
-        for (int i = 0; i < members.size(); i += 10) {
+        for (int i = 0; i < members.size(); i += 20) {
             final Path o = members.get(i);
             final Path rt = dir.resolve(o.getFileName() + ".rt");
             Files.write(rt, Elf.of().transform(Elf.of().parse(o), ElfTransform.ACCEPT_ALL));
             assertEquals(Readelf.normalised(dir, o), Readelf.normalised(dir, rt), o.getFileName().toString());
             checked++;
         }
-        assertTrue(checked > 50);
+        assertTrue(checked > 25);
     }
 }

@@ -58,6 +58,8 @@ public final class ElfWriterImpl {
         Out rela;
         /** For a relocation section: the section its entries apply to. */
         Out relaTarget;
+        /** Whether a written group lists this section. */
+        boolean inGroup;
 
         Out(final String name, final int type, final long flags, final long align, final long entsize,
             final ElfSection source) {
@@ -133,6 +135,14 @@ public final class ElfWriterImpl {
             groupSection.put(g, o);
             groupMembers.add(members);
             groups.add(g);
+            members.forEach(m -> m.inGroup = true);
+        }
+        // SHF_GROUP must match membership: a section whose group was not written leaves it.
+        for (final ElfSection s : content) {
+            final Out o = directOut(s);
+            if (!o.inGroup) {
+                o.flags &= ~SHF_GROUP;
+            }
         }
 
         final List<ElfSymbol> locals = new ArrayList<>();

@@ -125,9 +125,7 @@ public class ElfBenchmark {
             }
         }
         sink += m.notes().size();
-        c.stop(bytes.length);
-        t.bytes += bytes.length;
-        t.relocations += relocationCount;
+        done(t, c);
         return sink;
     }
 
@@ -135,9 +133,7 @@ public class ElfBenchmark {
     public byte[] readWrite(final Throughput t, final CpuClock c) {
         c.start();
         final byte[] out = Elf.of().transform(Elf.of().parse(bytes), ElfTransform.ACCEPT_ALL);
-        c.stop(bytes.length);
-        t.bytes += bytes.length;
-        t.relocations += relocationCount;
+        done(t, c);
         return out;
     }
 
@@ -145,9 +141,13 @@ public class ElfBenchmark {
     public byte[] write(final Throughput t, final CpuClock c) {
         c.start();
         final byte[] out = Elf.of().transform(decoded, ElfTransform.ACCEPT_ALL);
+        done(t, c);
+        return out;
+    }
+
+    private void done(final Throughput t, final CpuClock c) {
         c.stop(bytes.length);
         t.bytes += bytes.length;
         t.relocations += relocationCount;
-        return out;
     }
 }

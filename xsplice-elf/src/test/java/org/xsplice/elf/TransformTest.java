@@ -192,6 +192,19 @@ class TransformTest {
     }
 
     @Test
+    void droppingAGroupTakesTheGroupFlagOffItsMembers() throws Exception {
+        final Path out = dir.resolve("util.nogroup.o");
+        Files.write(out, Elf.of().transform(util, ElfTransform.dropping(e -> e instanceof SectionGroup)));
+        final ElfModel m = Elf.of().parse(out);
+        assertTrue(m.groups().isEmpty());
+        assertFalse(m.section(".text.grouped").orElseThrow().has(SectionFlag.SHF_GROUP));
+        assertFalse(m.section(".rela.text.grouped").orElseThrow().has(SectionFlag.SHF_GROUP));
+        assertTrue(util.section(".text.grouped").orElseThrow().has(SectionFlag.SHF_GROUP));
+        Readelf.all(dir, out);
+        Tools.check(dir, "ld", "-r", "-o", "util.nogroup-r.o", out.toString());
+    }
+
+    @Test
     void droppingRelocationsAndStatefulTransforms() {
         final int[] seen = new int[1];
         final byte[] bytes = Elf.of().transform(util, ElfTransform.ofStateful(() -> {

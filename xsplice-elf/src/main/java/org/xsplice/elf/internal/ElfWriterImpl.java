@@ -26,8 +26,9 @@ import org.xsplice.elf.SymbolType;
  * Lays out and writes a relocatable object from the elements a builder collected. Stages, in
  * order: resolve section references, filter symbols and sort locals first, resolve groups and
  * relocations against the written symbols, assign section indices, build string tables, place
- * contents at aligned offsets, then write the bytes in one pass. Every check runs before the
- * first byte is written.
+ * contents at aligned offsets, then write the bytes in one pass. Relocation entries are checked
+ * while they are encoded into the output array; a failure there discards the array, so a caller
+ * never sees a partial object.
  */
 public final class ElfWriterImpl {
     private static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
@@ -53,8 +54,12 @@ public final class ElfWriterImpl {
         byte[] data;
         /** Relocation elements aimed at this section, their encoded entries, and the section holding them. */
         List<RelocationSection> relocations;
-        byte[] relocationData;
+        int relocationCount;
         Out rela;
+        /** For a relocation section: the section its entries apply to. */
+        Out relaTarget;
+        /** Whether a written group lists this section. */
+        boolean inGroup;
 
         Out(final String name, final int type, final long flags, final long align, final long entsize,
             final ElfSection source) {
@@ -130,6 +135,14 @@ public final class ElfWriterImpl {
             groupSection.put(g, o);
             groupMembers.add(members);
             groups.add(g);
+            members.forEach(m -> m.inGroup = true);
+        }
+        // SHF_GROUP must match membership: a section whose group was not written leaves it.
+        for (final ElfSection s : content) {
+            final Out o = directOut(s);
+            if (!o.inGroup) {
+                o.flags &= ~SHF_GROUP;
+            }
         }
 
         final List<ElfSymbol> locals = new ArrayList<>();
@@ -180,10 +193,8 @@ public final class ElfWriterImpl {
             }
         }
         for (final Out t : targets) {
-            final byte[] d = relocations(t);
-            if (d.length > 0) {
-                t.relocationData = d;
-            }
+            // Entries are encoded straight into the output later; here only how many are kept.
+            t.relocationCount = dropDangling ? countKept(t) : countAll(t);
         }
 
         // Stage 4: section order and indices.
@@ -193,16 +204,18 @@ public final class ElfWriterImpl {
         for (final ElfSection s : content) {
             final Out o = directOut(s);
             order.add(o);
-            if (null != o.relocationData) {
+            if (o.relocationCount > 0) {
                 final Out r = new Out(".rela" + o.name, SectionType.Known.SHT_RELA.code(),
                         SectionFlag.SHF_INFO_LINK.mask() | (o.flags & SHF_GROUP), 8, Relocation.ENTRY_SIZE, null);
+                r.size = (long) o.relocationCount * Relocation.ENTRY_SIZE;
+                r.relaTarget = o;
                 o.rela = r;
                 order.add(r);
             }
         }
         // As gas does, an object with no symbols, relocations or groups gets no symbol table.
         final boolean withSymbols = symbols.size() > 1 || !groupOut.isEmpty()
-                || targets.stream().anyMatch(t -> null != t.relocationData);
+                || targets.stream().anyMatch(t -> t.relocationCount > 0);
         final Out symtab = new Out(".symtab", SectionType.Known.SHT_SYMTAB.code(), 0, 8, ElfSymbol.ENTRY_SIZE, null);
         final Out strtab = new Out(".strtab", SectionType.Known.SHT_STRTAB.code(), 0, 1, 0, null);
         final boolean extended = withSymbols && order.size() + 4 >= ElfSymbol.SHN_LORESERVE;
@@ -283,7 +296,6 @@ public final class ElfWriterImpl {
         for (final Out target : targets) {
             final Out rela = target.rela;
             if (null != rela) {
-                rela.data = target.relocationData;
                 rela.link = symtab.index;
                 rela.info = target.index;
             }
@@ -323,7 +335,13 @@ public final class ElfWriterImpl {
             if (SectionType.Known.SHT_NOBITS.code() == o.type) {
                 continue;
             }
-            if (null != o.data) {
+            if (null != o.relaTarget) {
+                final int n = encodeRelocations(o.relaTarget, b, (int) o.offset);
+                if (n != o.relaTarget.relocationCount) {
+                    throw new AssertionError("relocations of " + o.relaTarget.name + ": counted "
+                            + o.relaTarget.relocationCount + ", wrote " + n);
+                }
+            } else if (null != o.data) {
                 System.arraycopy(o.data, 0, b, (int) o.offset, o.data.length);
             } else {
                 copyContents(o.source, b, (int) o.offset, (int) o.size);
@@ -554,24 +572,58 @@ public final class ElfWriterImpl {
         return null;
     }
 
-    /** {@return the encoded {@code Elf64_Rela} entries for every relocation element aimed at {@code target}} */
-    private byte[] relocations(final Out target) {
+    private static int countAll(final Out target) {
         int count = 0;
         for (final RelocationSection r : target.relocations) {
             count += r instanceof BoundRelocationSectionImpl b ? b.count() : r.relocations().size();
         }
-        final byte[] d = new byte[count * Relocation.ENTRY_SIZE];
+        return count;
+    }
+
+    /** Counts the entries whose symbol is written (only needed when dangling ones are dropped). */
+    private int countKept(final Out target) {
+        int count = 0;
+        for (final RelocationSection r : target.relocations) {
+            if (r instanceof BoundRelocationSectionImpl b && b.isRela()) {
+                final byte[] src = b.model().bytes();
+                final int[] map = null == b.table() ? null : boundSymbols(b.table());
+                for (int i = 0, n = b.count(); i < n; i++) {
+                    final int e = (int) (b.sectionOffset() + (long) i * Relocation.ENTRY_SIZE);
+                    final long sym = Bytes.u64(src, e + 8) >>> 32;
+                    if (sym >= (null == map ? 1 : map.length)) {
+                        throw b.badSymbol(i, e, sym, null == map ? 1 : map.length);
+                    }
+                    if (0 == sym || 0 != map[(int) sym]) {
+                        count++;
+                    }
+                }
+            } else {
+                for (final Relocation x : r.relocations()) {
+                    if (relocationSymbol(x, target) >= 0) {
+                        count++;
+                    }
+                }
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Encodes the {@code Elf64_Rela} entries for every relocation element aimed at {@code target}
+     * into {@code d} at {@code base}. {@return how many were written}
+     */
+    private int encodeRelocations(final Out target, final byte[] d, final int base) {
         int n = 0;
         for (final RelocationSection r : target.relocations) {
             if (r instanceof BoundRelocationSectionImpl b && b.isRela()) {
-                n = copyRela(b, target, d, n);
+                n = copyRela(b, target, d, base, n);
                 continue;
             }
             for (final Relocation x : r.relocations()) {
                 final int sym = relocationSymbol(x, target);
                 if (sym >= 0) {
                     checkOffset(target, x.offset(), x.type());
-                    final int e = n * Relocation.ENTRY_SIZE;
+                    final int e = base + n * Relocation.ENTRY_SIZE;
                     I64.set(d, e, x.offset());
                     I64.set(d, e + 8, (long) sym << 32 | (x.type().code() & 0xffffffffL));
                     I64.set(d, e + 16, x.addend());
@@ -579,21 +631,22 @@ public final class ElfWriterImpl {
                 }
             }
         }
-        return n == count ? d : Arrays.copyOf(d, n * Relocation.ENTRY_SIZE);
+        return n;
     }
 
     /**
      * Copies the entries of an {@code SHT_RELA} section read from a file straight from its
      * bytes, rewriting only the symbol index: no relocation objects are made.
      */
-    private int copyRela(final BoundRelocationSectionImpl r, final Out target, final byte[] d, final int at) {
+    private int copyRela(final BoundRelocationSectionImpl r, final Out target, final byte[] d, final int base,
+                         final int at) {
         final byte[] src = r.model().bytes();
         final int[] map = null == r.table() ? null : boundSymbols(r.table());
         final int symbols = null == map ? 1 : map.length;
-        final long base = r.sectionOffset();
+        final long from = r.sectionOffset();
         int n = at;
         for (int i = 0, count = r.count(); i < count; i++) {
-            final int e = (int) (base + (long) i * Relocation.ENTRY_SIZE);
+            final int e = (int) (from + (long) i * Relocation.ENTRY_SIZE);
             final long offset = Bytes.u64(src, e);
             final long info = Bytes.u64(src, e + 8);
             final long sym = info >>> 32;
@@ -613,7 +666,7 @@ public final class ElfWriterImpl {
             if (offset < 0 || (SectionType.Known.SHT_NOBITS.code() != target.type && offset >= target.size)) {
                 checkOffset(target, offset, RelocationType.of((int) info));
             }
-            final int o = n * Relocation.ENTRY_SIZE;
+            final int o = base + n * Relocation.ENTRY_SIZE;
             I64.set(d, o, offset);
             I64.set(d, o + 8, (long) out << 32 | (info & 0xffffffffL));
             I64.set(d, o + 16, Bytes.u64(src, e + 16));

@@ -92,7 +92,15 @@ public final class HypervisorProcess implements AutoCloseable {
         this.conringProd = image.address(Console.PROD, 8);
         this.conringCons = image.address(Console.CONS, 8);
         this.memory = new ProcMemoryImpl(pid);
-        awaitBoot();
+        try {
+            awaitBoot();
+        } catch (final HypervisorCrashedException e) {
+            memory.close();
+            throw e;
+        } catch (final IOException e) {
+            memory.close();
+            throw diedOr(e);
+        }
         final int abi = memory.readInt(ctl + Ctl.ABI_VERSION);
         if (HvLayout.ABI_VERSION != abi) {
             throw new IOException("hypervisor " + name + " speaks ABI " + abi + ", this supervisor " + HvLayout.ABI_VERSION);
@@ -115,11 +123,36 @@ public final class HypervisorProcess implements AutoCloseable {
         final TracerImpl tracer;
         try {
             tracer = TracerImpl.attach(pid, o.killOnExit(), o.name());
-        } catch (final ErrnoException e) {
+            awaitExec(pid, image.file());
+        } catch (final IOException e) {
             Linux.kill(pid, Linux.SIGKILL);
             throw e;
         }
         return new HypervisorProcess(image, o.name(), pid, tracer);
+    }
+
+    /**
+     * Waits until {@code pid} runs {@code binary}. /proc/PID/mem binds to the address space the
+     * process has when it is opened, and posix_spawn may return while the child still shares
+     * ours (it has not reached execve yet): opened then, every read would fail with EIO.
+     */
+    private static void awaitExec(final int pid, final Path binary) throws IOException {
+        final Path want = binary.toRealPath();
+        final Path exe = Path.of("/proc", Integer.toString(pid), "exe");
+        final long deadline = System.nanoTime() + BOOT_TIMEOUT.toNanos();
+        for (;;) {
+            try {
+                if (want.equals(java.nio.file.Files.readSymbolicLink(exe))) {
+                    return;
+                }
+            } catch (final IOException e) {
+                // Not readable during the exec transition; try again.
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("process " + pid + " did not exec " + want + " within " + BOOT_TIMEOUT.toSeconds() + " s");
+            }
+            Thread.onSpinWait();
+        }
     }
 
     /** Attaches to a hypervisor that is already running (a supervisor restarted). */
@@ -134,8 +167,16 @@ public final class HypervisorProcess implements AutoCloseable {
             if (tracer.exit().isDone()) {
                 throw new HypervisorCrashedException(name, tracer.exit().join());
             }
-            if (Ctl.BOOT_READY == memory.readInt(ctl + Ctl.BOOT_STATE)) {
-                return;
+            try {
+                if (Ctl.BOOT_READY == memory.readInt(ctl + Ctl.BOOT_STATE)) {
+                    return;
+                }
+            } catch (final ErrnoException e) {
+                // EIO: exec has switched to the new address space but the ELF loader has not
+                // mapped the image yet (begin_new_exec runs before the segments are mapped).
+                if (5 != e.errno() || System.nanoTime() > deadline) {
+                    throw e;
+                }
             }
             if (System.nanoTime() > deadline) {
                 throw new IOException("hypervisor " + name + " (pid " + pid + ") did not boot within " + BOOT_TIMEOUT.toSeconds() + " s");
@@ -178,6 +219,18 @@ public final class HypervisorProcess implements AutoCloseable {
     /** {@return the address of the rendezvous block} */
     public long rendezvousAddress() {
         return rendezvous;
+    }
+
+    /** {@return a view of the rendezvous block} */
+    public RendezvousBlock rendezvous() {
+        return new RendezvousBlock(memory, rendezvous, nrCpus);
+    }
+
+    /** Kicks every pCPU (see {@link #kick(int)}). */
+    public void kickAll() throws ErrnoException {
+        for (int c = 0; c < nrCpus; c++) {
+            kick(c);
+        }
     }
 
     /** {@return [start, size] of the reserved payload area} */

@@ -20,12 +20,26 @@ final class HvTestSupport {
         return image;
     }
 
+    /** Stops {@code hv} if it still runs and releases it (every test's @AfterEach). */
+    static void stopAndClose(final HypervisorProcess hv) throws IOException {
+        if (null != hv) {
+            if (hv.isRunning()) {
+                hv.shutdown(java.time.Duration.ofSeconds(5));
+            }
+            hv.close();
+        }
+    }
+
     static String uniqueName(final String prefix) {
         return prefix + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
     static HypervisorProcess start(final Path dir, final String name, final int cpus, final String workload) throws IOException {
         Files.createDirectories(dir);
-        return HypervisorProcess.start(image(), new HypervisorProcess.Options(name, cpus, workload, true, dir.resolve("console.log")));
+        try {
+            return HypervisorProcess.start(image(), new HypervisorProcess.Options(name, cpus, workload, true, dir.resolve("console.log")));
+        } catch (final IOException e) {
+            throw new IOException(e.getMessage() + "\nconsole:\n" + Files.readString(dir.resolve("console.log")), e);
+        }
     }
 }

@@ -46,15 +46,20 @@ public final class ChainedSymbolTableImpl implements SymbolTable {
         return Optional.empty();
     }
 
+    /**
+     * The smallest symbol that contains the address wins: payload code sits inside the
+     * hypervisor's reserved area, which is itself one large hypervisor object.
+     */
     @Override
     public Optional<SymbolLocation> symbolize(final long address) {
+        SymbolLocation best = null;
         for (final SymbolTable t : tables) {
             final Optional<SymbolLocation> l = t.symbolize(address);
-            if (l.isPresent()) {
-                return l;
+            if (l.isPresent() && (null == best || Long.compareUnsigned(l.get().symbol().size(), best.symbol().size()) < 0)) {
+                best = l.get();
             }
         }
-        return Optional.empty();
+        return Optional.ofNullable(best);
     }
 
     @Override

@@ -45,6 +45,7 @@ class PayloadUploadTest {
     private static byte[] hello;
     private static byte[] second;
     private static byte[] unknown;
+    private static byte[] extable;
 
     @BeforeAll
     static void start() throws IOException {
@@ -52,6 +53,7 @@ class PayloadUploadTest {
         hello = make("hv_hello", xen, Optional.empty());
         second = make("hv_second", xen, Optional.of(tmp.resolve("hv_hello.livepatch")));
         unknown = make("hv_unknown", xen, Optional.empty());
+        extable = make("hv_extable", xen, Optional.empty());
         run = new RunDirectory(tmp.resolve("run"));
         name = HvTestSupport.uniqueName("payload");
         supervisor = Supervisor.start(new Supervisor.Config(name, 2, "normal", run, xen, true));
@@ -188,6 +190,46 @@ class PayloadUploadTest {
             assertTrue(supervisor.payloads().port().regions().isEmpty());
         }
     }
+
+    /**
+     * A fault in payload code is fixed up from the payload's own exception table. Until issue 5
+     * applies payloads, the payload function is reached through a free slot of the hypervisor's
+     * hypercall table (written through /proc/PID/mem, restored afterwards) and a real hypercall.
+     */
+    @Test
+    void faultInPayloadCodeRecoversThroughItsExceptionTable() throws IOException {
+        final HypervisorProcess hv = supervisor.hypervisor();
+        final LoadedPayload p = supervisor.payloads().registry().upload("extable", extable);
+        try {
+            final Symbol probeSym = p.symbols().stream().filter(x -> x.name().equals("extable_probe")).findFirst()
+                    .orElseThrow();
+            final long probe = probeSym.address();
+            assertEquals(1, p.exTable().size());
+            assertTrue(probeSym.contains(p.exTable().getFirst().fault()), "the faulting load is in extable_probe");
+            final long table = hv.image().symbols().lookup("hypercall.c#hypercall_table").orElseThrow().address();
+            final long slot = table + 8L * FREE_HYPERCALL;
+            assertEquals(0, hv.memory().readLong(slot), "slot " + FREE_HYPERCALL + " is free");
+            hv.memory().writeLong(slot, probe);
+            try {
+                final Hypercalls h = new Hypercalls(hv, 0);
+                final long xenExtra = hv.image().symbols().lookup("xen_extra").orElseThrow().address();
+                final long good = h.raw(FREE_HYPERCALL, new byte[0], 0, xenExtra).rc();
+                final byte[] want = hv.memory().read(xenExtra, 4);
+                assertEquals((want[0] & 0xff) | (want[1] & 0xff) << 8 | (want[2] & 0xff) << 16 | want[3] << 24, good);
+                assertEquals(-14, h.raw(FREE_HYPERCALL, new byte[0], 0, 0x10).rc(), "bad pointer: fixed up, -EFAULT");
+                assertEquals(-14, h.raw(FREE_HYPERCALL, new byte[0], 0, 0xdead0000L).rc());
+                assertTrue(hv.isRunning());
+                assertTrue(call(new Request.Info(), Response.InfoReply.class).fields().size() > 5);
+            } finally {
+                hv.memory().writeLong(slot, 0);
+            }
+        } finally {
+            supervisor.payloads().registry().unload("extable");
+        }
+    }
+
+    /** A hypercall number the reference hypervisor leaves unused (Xen's __HYPERVISOR_arch_7). */
+    private static final int FREE_HYPERCALL = 55;
 
     @Test
     void uploadUnloadCyclesThroughTheRealPortReturnToTheStart() throws IOException {

@@ -119,4 +119,15 @@ class PayloadRegionTest {
         assertTrue(console.contains("] copy_from_bad+0x15/0x24 [testpayload]"), console);
         assertTrue(console.contains("F pv_hypercall+"), console);
     }
+
+    @Test
+    void aCorruptRegionTableStopsTheHypervisorInsteadOfLoopingInTheHandler() throws Exception {
+        hv = HvTestSupport.start(dir, HvTestSupport.uniqueName("regbad"), 1, "normal");
+        install(true);
+        hv.memory().writeLong(hv.image().address(Regions.SYMBOL, 8), 0x1000);   // points at page 1: unmapped
+        final HypervisorCrashedException e = assertThrows(HypervisorCrashedException.class,
+                () -> new Hypercalls(hv, 0).raw(CONSOLE_IO, new byte[0], 0, 0, 16, 0));
+        assertEquals(ExitStatus.PANIC, e.status().code());
+        assertTrue(Files.readString(dir.resolve("console.log")).contains("(XEN) fault inside the fault handler: stopping"));
+    }
 }

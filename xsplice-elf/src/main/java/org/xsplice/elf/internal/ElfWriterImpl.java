@@ -200,17 +200,22 @@ public final class ElfWriterImpl {
                 order.add(r);
             }
         }
+        // As gas does, an object with no symbols, relocations or groups gets no symbol table.
+        final boolean withSymbols = symbols.size() > 1 || !groupOut.isEmpty()
+                || targets.stream().anyMatch(t -> null != t.relocationData);
         final Out symtab = new Out(".symtab", SectionType.Known.SHT_SYMTAB.code(), 0, 8, ElfSymbol.ENTRY_SIZE, null);
-        order.add(symtab);
-        final boolean extended = order.size() + 3 >= ElfSymbol.SHN_LORESERVE;
+        final Out strtab = new Out(".strtab", SectionType.Known.SHT_STRTAB.code(), 0, 1, 0, null);
+        final boolean extended = withSymbols && order.size() + 4 >= ElfSymbol.SHN_LORESERVE;
         final Out shndx = extended ? new Out(".symtab_shndx", SectionType.Known.SHT_SYMTAB_SHNDX.code(), 0, 4, 4, null)
                 : null;
-        if (extended) {
-            order.add(shndx);
+        if (withSymbols) {
+            order.add(symtab);
+            if (extended) {
+                order.add(shndx);
+            }
+            order.add(strtab);
         }
-        final Out strtab = new Out(".strtab", SectionType.Known.SHT_STRTAB.code(), 0, 1, 0, null);
         final Out shstrtab = new Out(".shstrtab", SectionType.Known.SHT_STRTAB.code(), 0, 1, 0, null);
-        order.add(strtab);
         order.add(shstrtab);
         for (int i = 0; i < order.size(); i++) {
             order.get(i).index = i;
@@ -356,6 +361,11 @@ public final class ElfWriterImpl {
             if (null == s.name()) {
                 throw new ElfWriteException("a section has no name");
             }
+            if (holdsIndices(s.type())) {
+                throw new ElfWriteException("section " + s.name() + " of type " + s.type().name() + " holds section or "
+                        + "symbol indices that would be stale in the output; give its content as symbol, relocation or "
+                        + "group elements");
+            }
             final Out o = new Out(s.name(), s.type().code(), s.flags(), s.alignment(), s.entrySize(), s);
             o.size = s.size();
             if (s instanceof UnboundSectionImpl u && !u.keepsOriginContents() && SectionType.Known.SHT_NOBITS != s.type()
@@ -375,6 +385,15 @@ public final class ElfWriterImpl {
                 }
             }
         }
+    }
+
+    /** Section types whose bytes index sections or symbols: the writer derives these, never copies them. */
+    private static boolean holdsIndices(final SectionType t) {
+        return t instanceof SectionType.Known k && switch (k) {
+            case SHT_SYMTAB, SHT_DYNSYM, SHT_REL, SHT_RELA, SHT_RELR, SHT_GROUP, SHT_SYMTAB_SHNDX, SHT_HASH, SHT_GNU_HASH,
+                 SHT_DYNAMIC, SHT_GNU_VERSYM, SHT_GNU_VERDEF, SHT_GNU_VERNEED -> true;
+            default -> false;
+        };
     }
 
     private Out[] boundOut(final ElfModelImpl m) {
@@ -589,7 +608,7 @@ public final class ElfWriterImpl {
                 final Relocation x = r.relocations().get(i);
                 throw new ElfWriteException(String.format("relocation %s at offset 0x%x in section %s refers to symbol "
                         + "%s, which is not written", x.type().name(), offset, target.name,
-                        x.symbol().map(ElfSymbol::name).orElse("?")));
+                        x.symbol().map(ElfWriterImpl::describe).orElse("?")));
             }
             if (offset < 0 || (SectionType.Known.SHT_NOBITS.code() != target.type && offset >= target.size)) {
                 checkOffset(target, offset, RelocationType.of((int) info));
@@ -631,16 +650,27 @@ public final class ElfWriterImpl {
         }
         throw new ElfWriteException(String.format("relocation %s at offset 0x%x in section %s refers to symbol %s, which "
                 + "is not written", r.type().name(), r.offset(), target.name,
-                r.symbol().map(ElfSymbol::name).orElse("?")));
+                r.symbol().map(ElfWriterImpl::describe).orElse("?")));
+    }
+
+    /** {@return a symbol's name for a message; section symbols are named after their section} */
+    private static String describe(final ElfSymbol s) {
+        if (s.name().isEmpty() && SymbolType.Known.STT_SECTION == s.type()) {
+            return "(section symbol of " + s.section().map(ElfSection::name).orElse("?") + ")";
+        }
+        return s.name();
     }
 
     private static void copyContents(final ElfSection s, final byte[] b, final int off, final int size) {
-        final BoundSectionImpl root = s instanceof UnboundSectionImpl u && u.keepsOriginContents() ? boundRoot(s)
-                : s instanceof BoundSectionImpl x ? x : null;
-        if (null != root && root.size() == size) {
-            System.arraycopy(root.model().bytes(), (int) root.offset(), b, off, size);
+        // A rename or flag change keeps the contents of the section it was derived from.
+        ElfSection from = s;
+        while (from instanceof UnboundSectionImpl u && u.keepsOriginContents()) {
+            from = u.origin().orElseThrow();
+        }
+        if (from instanceof BoundSectionImpl x && x.size() == size) {
+            System.arraycopy(x.model().bytes(), (int) x.offset(), b, off, size);
         } else {
-            s.contents().get(0, b, off, size);
+            from.contents().get(0, b, off, size);
         }
     }
 

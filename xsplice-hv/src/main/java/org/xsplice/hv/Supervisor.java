@@ -16,7 +16,7 @@ import org.xsplice.hv.control.ControlServer;
 import org.xsplice.hv.control.Request;
 import org.xsplice.hv.control.Response;
 import org.xsplice.hv.control.RunDirectory;
-import org.xsplice.hypervisor.Errno;
+import org.xsplice.payload.Errno;
 import org.xsplice.hypervisor.ErrnoException;
 import org.xsplice.hypervisor.symbols.SymbolException;
 import org.xsplice.hypervisor.symbols.SymbolLocation;
@@ -180,7 +180,7 @@ public final class Supervisor implements AutoCloseable {
         } catch (final HypervisorCrashedException e) {
             return new Response.Failure("ESRCH", e.getMessage() + " (console: " + dir.resolve(RunDirectory.CONSOLE_LOG) + ")");
         } catch (final ErrnoException e) {
-            return new Response.Failure(Errno.name(e.errno()), e.getMessage());
+            return new Response.Failure(Errno.nameOf(e.errno()), e.getMessage());
         } catch (final PayloadException e) {
             return new Response.Failure(e.errno().name(), e.getMessage());
         } catch (final SymbolException e) {

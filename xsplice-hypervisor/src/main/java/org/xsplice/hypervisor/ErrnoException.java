@@ -1,5 +1,7 @@
 package org.xsplice.hypervisor;
 
+import org.xsplice.payload.Errno;
+
 import java.io.IOException;
 import java.io.Serial;
 

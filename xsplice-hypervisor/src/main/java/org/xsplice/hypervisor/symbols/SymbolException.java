@@ -2,7 +2,7 @@ package org.xsplice.hypervisor.symbols;
 
 import java.io.Serial;
 
-import org.xsplice.hypervisor.Errno;
+import org.xsplice.payload.Errno;
 
 /** A name or address that no symbol table knows, or a name that is ambiguous or malformed. */
 public final class SymbolException extends IllegalArgumentException {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xsplice.elf.Elf;
-import org.xsplice.hypervisor.Errno;
+import org.xsplice.payload.Errno;
 
 /** Symbol tables read from a real linked program with two statics of the same name in two files. */
 class SymbolTableTest {

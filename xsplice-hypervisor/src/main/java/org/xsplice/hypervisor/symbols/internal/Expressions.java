@@ -1,6 +1,6 @@
 package org.xsplice.hypervisor.symbols.internal;
 
-import org.xsplice.hypervisor.Errno;
+import org.xsplice.payload.Errno;
 import org.xsplice.hypervisor.symbols.Symbol;
 import org.xsplice.hypervisor.symbols.SymbolException;
 import org.xsplice.hypervisor.symbols.SymbolTable;

@@ -10,7 +10,7 @@ import java.util.Optional;
 import org.xsplice.elf.ElfModel;
 import org.xsplice.elf.ElfSymbol;
 import org.xsplice.elf.SymbolType;
-import org.xsplice.hypervisor.Errno;
+import org.xsplice.payload.Errno;
 import org.xsplice.hypervisor.symbols.Symbol;
 import org.xsplice.hypervisor.symbols.SymbolException;
 import org.xsplice.hypervisor.symbols.SymbolLocation;

@@ -31,6 +31,8 @@ public final class Target {
     private final ElfModel model;
     private final BuildId buildId;
     private final Map<String, List<ElfSymbol>> byName = new HashMap<>();
+    /** Names the binary imports from shared libraries (the reference hypervisor is a process). */
+    private final Set<String> imports = new java.util.HashSet<>();
 
     private Target(final ElfModel model) {
         this.model = model;
@@ -41,7 +43,11 @@ public final class Target {
                 file = s.name();
                 continue;
             }
-            if (s.name().isEmpty() || s.type() == SymbolType.Known.STT_SECTION || s.isUndefined()) {
+            if (s.isUndefined() && !s.name().isEmpty()) {
+                imports.add(s.name().replaceFirst("@.*$", ""));
+                continue;
+            }
+            if (s.name().isEmpty() || s.type() == SymbolType.Known.STT_SECTION) {
                 continue;
             }
             final String key = s.isLocal() ? file + "#" + s.name() : s.name();
@@ -66,6 +72,15 @@ public final class Target {
     /** {@return the symbols named {@code name} (plain, or {@code file#name}): one, none, or several if ambiguous} */
     public List<ElfSymbol> lookup(final String name) {
         return byName.getOrDefault(name, List.of());
+    }
+
+    /**
+     * {@return whether the binary imports {@code name} from a shared library: the reference
+     * hypervisor runs as a process linked against libc, whose functions its loader resolves
+     * through the dynamic linker; real Xen has no imports}
+     */
+    public boolean imports(final String name) {
+        return imports.contains(name);
     }
 
     /** {@return the first {@code n} bytes at the symbol's address, if the binary holds them} */

@@ -59,7 +59,7 @@ final class Comparer {
                 }
                 for (final Relocation r : inRange(f.sec, f)) {
                     final Sym t = RelocTarget.named(patched, r);
-                    if (null != t && t != f && t.isObject() && t.isLocal() && null != t.sec && !t.sec.isWritable()
+                    if (null != t && t != f && t.isObject() && t.isLocal() && null != t.sec && t.sec.isReadOnlyData()
                             && t.status == Status.CHANGED) {
                         f.status = Status.CHANGED;
                         f.why = "uses the changed constant " + t.name;

@@ -112,48 +112,59 @@ final class Correlator {
      */
     private void byUsers() {
         final Map<Sym, Set<Sym>> users = users(patched);
+        // First the statics some correlated function uses, so that what is left for the
+        // second pass is only what no correlated code explains.
         for (final Sym s : patched.symbols) {
-            if (!unmatched(s) || !isStaticLocal(s)) {
+            if (unmatched(s) && isStaticLocal(s)
+                    && users.getOrDefault(s, Set.of()).stream().anyMatch(u -> null != u.twin)) {
+                byCorrelatedUsers(s, users.get(s));
+            }
+        }
+        for (final Sym s : patched.symbols) {
+            if (!unmatched(s) || !isStaticLocal(s) || null != s.ambiguity) {
                 continue;
+            }
+            final Set<Sym> u = users.getOrDefault(s, Set.of());
+            if (!u.isEmpty()) {
+                continue; // used only by new functions: a new static
             }
             final String stem = staticLocalStem(s);
-            final Set<Sym> candidates = new LinkedHashSet<>();
-            boolean ambiguous = false;
-            for (final Sym user : users.getOrDefault(s, Set.of())) {
-                if (null == user.twin) {
-                    continue;
-                }
-                if (referencedStatics(patched, user, stem).size() > 1) {
-                    ambiguous = true;
-                }
-                final List<Sym> inOrig = referencedStatics(orig, user.twin, stem);
-                if (inOrig.size() > 1) {
-                    ambiguous = true;
-                }
-                candidates.addAll(inOrig);
+            final List<Sym> lone = orig.symbols.stream().filter(o -> unmatched(o) && isStaticLocal(o)
+                    && staticLocalStem(o).equals(stem)).toList();
+            final long mine = patched.symbols.stream().filter(x -> unmatched(x) && isStaticLocal(x)
+                    && staticLocalStem(x).equals(stem)).count();
+            if (lone.size() == 1 && mine == 1) {
+                link(s, lone.getFirst());
+            } else if (!lone.isEmpty()) {
+                s.ambiguity = "no function uses " + s.name + " and the original has " + names(lone);
             }
-            if (candidates.isEmpty()) {
-                // No correlated user: a lone static of that name on each side is still the same one.
-                final List<Sym> lone = orig.symbols.stream().filter(o -> unmatched(o) && isStaticLocal(o)
-                        && staticLocalStem(o).equals(stem)).toList();
-                final long mine = patched.symbols.stream().filter(x -> isStaticLocal(x)
-                        && staticLocalStem(x).equals(stem)).count();
-                if (lone.size() == 1 && mine == 1) {
-                    link(s, lone.getFirst());
-                } else if (lone.size() > 1 || mine > 1 && !lone.isEmpty()) {
-                    s.ambiguity = "no user of " + s.name + " is correlated and the original has " + names(lone);
-                }
+        }
+    }
+
+    private void byCorrelatedUsers(final Sym s, final Set<Sym> users) {
+        final String stem = staticLocalStem(s);
+        final Set<Sym> candidates = new LinkedHashSet<>();
+        boolean ambiguous = false;
+        for (final Sym user : users) {
+            if (null == user.twin) {
                 continue;
             }
-            if (ambiguous || candidates.size() > 1) {
-                s.ambiguity = "its users refer to several statics named " + stem + " in the original ("
-                        + names(new ArrayList<>(candidates)) + ")";
-                continue;
+            if (referencedStatics(patched, user, stem).size() > 1) {
+                ambiguous = true;
             }
-            final Sym o = candidates.iterator().next();
-            if (null == o.twin) {
-                link(s, o);
+            final List<Sym> inOrig = referencedStatics(orig, user.twin, stem);
+            if (inOrig.size() > 1) {
+                ambiguous = true;
             }
+            candidates.addAll(inOrig);
+        }
+        if (ambiguous || candidates.size() > 1) {
+            s.ambiguity = "its users refer to several statics named " + stem + " ("
+                    + names(new ArrayList<>(candidates)) + " in the original)";
+            return;
+        }
+        if (candidates.size() == 1 && null == candidates.iterator().next().twin) {
+            link(s, candidates.iterator().next());
         }
     }
 

@@ -112,11 +112,11 @@ public final class DiffRun {
             if (!s.isObject() || s.status != Status.CHANGED) {
                 continue;
             }
-            if (s.isLocal() && !s.sec.isWritable() && s.elf.type() == SymbolType.Known.STT_OBJECT) {
+            if (s.isLocal() && s.sec.isReadOnlyData() && s.elf.type() == SymbolType.Known.STT_OBJECT) {
                 continue;
             }
             final Kind kind = s.sec.isNoBits() ? Kind.CHANGED_BSS : Kind.CHANGED_DATA;
-            refuse(kind, s.name, "existing " + (s.sec.isWritable() ? "" : "read-only ") + "variable in "
+            refuse(kind, s.name, "existing " + (s.sec.isReadOnlyData() ? "read-only " : "") + "variable in "
                     + s.sec.name + " changed: " + s.why);
         }
     }
@@ -269,7 +269,7 @@ public final class DiffRun {
         if (z.status == Status.CHANGED && z.isFunction()) {
             return; // included by the changed set
         }
-        if (z.status == Status.CHANGED && z.isLocal() && !z.sec.isWritable()) {
+        if (z.status == Status.CHANGED && z.isLocal() && z.sec.isReadOnlyData()) {
             includeSection(z.sec, "data", "changed constant used by " + who + " (a private copy for patched code)");
             return;
         }
@@ -278,6 +278,9 @@ public final class DiffRun {
         }
         final String name = targetName(z);
         final List<ElfSymbol> found = target.lookup(name);
+        if (found.isEmpty() && !z.isLocal() && target.imports(name)) {
+            return;
+        }
         if (found.isEmpty()) {
             refuse(Kind.MISSING_IN_TARGET, name, who + " refers to " + name + ", which the target does not define");
         } else if (found.size() > 1) {

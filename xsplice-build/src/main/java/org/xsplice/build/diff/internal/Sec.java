@@ -35,6 +35,14 @@ public final class Sec {
         return elf.has(SectionFlag.SHF_WRITE);
     }
 
+    /**
+     * {@return whether the data is read-only once loaded: not writable, or relocation-read-only
+     * ({@code .data.rel.ro*}: constant tables holding pointers, writable only until relocated)}
+     */
+    public boolean isReadOnlyData() {
+        return !isWritable() || name.startsWith(".data.rel.ro");
+    }
+
     public boolean isAlloc() {
         return elf.has(SectionFlag.SHF_ALLOC);
     }

@@ -124,6 +124,8 @@ public final class XspliceBuild {
                 PayloadLinker.notesObject(target.buildId(), req.depends().orElse(target.buildId()), name), parts, out);
         final long tLink = System.nanoTime() - t0;
         req.progress().accept("  PAYLOAD " + out + " (build-id " + id.hex() + ")");
+        req.progress().accept(String.format("  TIMES   original build %d ms, patched build %d ms, diff %d ms (%d pairs), "
+                + "link %d ms", ms(tOrig), ms(tPatched), ms(tDiff), diffs.size(), ms(tLink)));
         return new BuildResult(name, outcome, Optional.of(out), Optional.of(id), diffs,
                 new BuildResult.Timings(ms(tOrig), ms(tPatched), ms(tDiff), ms(tLink)));
     }

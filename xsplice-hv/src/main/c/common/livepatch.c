@@ -9,7 +9,9 @@
 #include <xen/livepatch.h>
 #include <xen/sched.h>
 #include <cpuid.h>
-#include <sched.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
 
 struct livepatch_rendezvous livepatch_rendezvous __aligned(SMP_CACHE_BYTES);
 struct livepatch_region_table *livepatch_regions;
@@ -41,20 +43,32 @@ static inline void serialise(void)
     asm volatile ("" : : "r"(a), "r"(b), "r"(c), "r"(d) : "memory");
 }
 
-/* Spin politely: there may be more pCPU threads than host cores, and the driver needs one. */
+/*
+ * Wait politely: spin briefly, then sleep on this CPU's IPI eventfd for short slices. There
+ * may be more pCPU threads than host cores, and the CPUs still on their way (and the driver)
+ * need those cores; the driver kicks every CPU after release, and the slice bounds the delay
+ * when it does not.
+ */
 static inline void rendezvous_relax(unsigned int *spins)
 {
-    if (++*spins < 256)
+    if (++*spins < 256) {
         cpu_relax();
-    else
-        sched_yield();
+        return;
+    }
+    struct pollfd pfd = { .fd = cpu_info[smp_processor_id()].ipi_fd, .events = POLLIN };
+    struct timespec slice = { 0, 50 * 1000 };
+    if (ppoll(&pfd, 1, &slice, NULL) > 0) {
+        uint64_t v;
+        ssize_t n = read(pfd.fd, &v, sizeof(v));
+        (void)n;
+    }
 }
 
 /*
  * The slow path of check_for_livepatch_work(): park here until the driver releases this
  * CPU. Kept out of line (and out of the hot exit paths) so the check itself is one load.
  */
-noinline void do_livepatch_work(void)
+noinline __attribute__((cold)) void do_livepatch_work(void)
 {
     struct livepatch_rendezvous *r = &livepatch_rendezvous;
     unsigned int cpu = smp_processor_id();

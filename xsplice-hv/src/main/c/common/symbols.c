@@ -91,7 +91,8 @@ static bool payload_symbol(uint64_t addr, char *buf, size_t len)
     return true;
 }
 
+/* Payloads first: their code lives inside xsplice_payload_area, itself a hypervisor object. */
 bool symbols_format(uint64_t addr, char *buf, size_t len)
 {
-    return hypervisor_symbol(addr, buf, len) || payload_symbol(addr, buf, len);
+    return payload_symbol(addr, buf, len) || hypervisor_symbol(addr, buf, len);
 }

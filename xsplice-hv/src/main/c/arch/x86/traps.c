@@ -57,7 +57,8 @@ static void show_trace(uint64_t rip, uint64_t rbp)
     for (unsigned int depth = 0; depth < 64 && on_stack(rbp, 16); depth++) {
         const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
         uint64_t ret = frame[1];
-        if (!ret)
+        /* The bottom of a pCPU's stack is the host's thread start, outside the hypervisor. */
+        if (!ret || !symbols_format(ret, (char[8]){ 0 }, 8))
             break;
         print_symbol("   [<%016lx>] F %s\n", ret);
         if (frame[0] <= rbp)

@@ -123,6 +123,19 @@ class TransformTest {
     }
 
     @Test
+    void relocationsAgainstADroppedSymbolAreRefusedOrDropped() throws Exception {
+        final ElfTransform dropShared = ElfTransform.dropping(e -> e instanceof ElfSymbol s && s.name().equals("shared_total"));
+        final ElfWriteException e = assertThrows(ElfWriteException.class, () -> Elf.of().transform(util, dropShared));
+        assertTrue(e.getMessage().contains("refers to symbol shared_total, which is not written"), e.getMessage());
+        final Path out = dir.resolve("util.noshared.o");
+        Files.write(out, Elf.of(Elf.DanglingReferencesOption.DROP_DANGLING_REFERENCES).transform(util, dropShared));
+        final String relocs = Tools.check(dir, "readelf", "-rW", out.toString());
+        assertFalse(relocs.contains("shared_total"), relocs);
+        assertTrue(Tools.check(dir, "readelf", "-rW", dir.resolve("util.o").toString()).contains("shared_total"));
+        Readelf.all(dir, out);
+    }
+
+    @Test
     void droppingRelocationsAndStatefulTransforms() {
         final int[] seen = new int[1];
         final byte[] bytes = Elf.of().transform(util, ElfTransform.ofStateful(() -> {

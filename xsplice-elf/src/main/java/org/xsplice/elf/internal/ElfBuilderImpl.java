@@ -12,7 +12,6 @@ import org.xsplice.elf.ElfHeader;
 import org.xsplice.elf.ElfSection;
 import org.xsplice.elf.ElfSymbol;
 import org.xsplice.elf.ElfWriteException;
-import org.xsplice.elf.Relocation;
 import org.xsplice.elf.RelocationSection;
 import org.xsplice.elf.SectionGroup;
 
@@ -22,39 +21,29 @@ public final class ElfBuilderImpl implements ElfBuilder {
     final List<ElfSection> sections = new ArrayList<>();
     final List<ElfSymbol> symbols = new ArrayList<>();
     final List<SectionGroup> groups = new ArrayList<>();
-    /** Relocations per target as given (identity), and the targets in first-seen order. */
-    final Map<ElfSection, List<Relocation>> relocations = new IdentityHashMap<>();
+    /** Relocation elements per target as given (identity), and the targets in first-seen order. */
+    final Map<ElfSection, List<RelocationSection>> relocations = new IdentityHashMap<>();
     final List<ElfSection> relocationTargets = new ArrayList<>();
-    private final Map<ElfSection, Boolean> seenSections = new IdentityHashMap<>();
-    private final Map<ElfSymbol, Boolean> seenSymbols = new IdentityHashMap<>();
 
     @Override
     public ElfBuilder with(final ElfElement element) {
         switch (Objects.requireNonNull(element, "element")) {
             case ElfHeader h -> header = h;
-            case ElfSection s -> {
-                if (null != seenSections.put(s, Boolean.TRUE)) {
-                    throw new ElfWriteException("section " + s.name() + " was added twice");
-                }
-                sections.add(s);
-            }
-            case ElfSymbol s -> {
-                if (null != seenSymbols.put(s, Boolean.TRUE)) {
-                    throw new ElfWriteException("symbol " + s.name() + " was added twice");
-                }
-                symbols.add(s);
-            }
+            // Duplicates are found by the writer, which indexes every element anyway.
+            case ElfSection s -> sections.add(s);
+            case ElfSymbol s -> symbols.add(s);
             case SectionGroup g -> groups.add(g);
             case RelocationSection r -> {
                 final ElfSection target = r.target().orElseThrow(
                         () -> new ElfWriteException("relocation section " + r + " has no target section"));
-                List<Relocation> l = relocations.get(target);
+                // Kept whole: the writer copies entries read from a file without decoding them.
+                List<RelocationSection> l = relocations.get(target);
                 if (null == l) {
-                    l = new ArrayList<>(r.relocations().size());
+                    l = new ArrayList<>(1);
                     relocations.put(target, l);
                     relocationTargets.add(target);
                 }
-                l.addAll(r.relocations());
+                l.add(r);
             }
         }
         return this;

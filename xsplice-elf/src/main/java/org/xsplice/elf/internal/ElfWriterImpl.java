@@ -15,6 +15,8 @@ import org.xsplice.elf.ElfSection;
 import org.xsplice.elf.ElfSymbol;
 import org.xsplice.elf.ElfWriteException;
 import org.xsplice.elf.Relocation;
+import org.xsplice.elf.RelocationSection;
+import org.xsplice.elf.RelocationType;
 import org.xsplice.elf.SectionFlag;
 import org.xsplice.elf.SectionGroup;
 import org.xsplice.elf.SectionType;
@@ -49,6 +51,10 @@ public final class ElfWriterImpl {
         final ElfSection source;
         /** Contents of a derived table, filled when indices are known. */
         byte[] data;
+        /** Relocation elements aimed at this section, their encoded entries, and the section holding them. */
+        List<RelocationSection> relocations;
+        byte[] relocationData;
+        Out rela;
 
         Out(final String name, final int type, final long flags, final long align, final long entsize,
             final ElfSection source) {
@@ -63,13 +69,27 @@ public final class ElfWriterImpl {
 
     private final ElfBuilderImpl in;
     private final boolean dropDangling;
-    private final Map<ElfSection, Out> sectionOut = new IdentityHashMap<>();
-    private final Map<ElfSymbol, Integer> symbolOut = new IdentityHashMap<>();
-    private final Map<SymbolTableImpl, int[]> tableRemap = new IdentityHashMap<>();
+    /*
+     * Where each given section and symbol goes. Elements read from a file are looked up by their
+     * index in arrays per model / symbol table (most objects of a transform are such, and identity
+     * hashing hundreds of thousands of them costs more than the rest of the writer); elements the
+     * user made are looked up by identity.
+     */
+    private final Map<ElfSection, Out> sectionOut;
+    private final Map<ElfModelImpl, Out[]> boundSectionOut = new IdentityHashMap<>(4);
+    private ElfModelImpl lastModel;
+    private Out[] lastModelOut;
+    private final Map<ElfSymbol, Integer> symbolOut;
+    private final Map<SymbolTableImpl, int[]> boundSymbolOut = new IdentityHashMap<>(4);
+    private SymbolTableImpl lastTable;
+    private int[] lastTableOut;
+    private final Map<SectionGroup, Out> groupSection = new IdentityHashMap<>();
 
     private ElfWriterImpl(final ElfBuilderImpl in, final DanglingReferencesOption option) {
         this.in = in;
         this.dropDangling = DanglingReferencesOption.DROP_DANGLING_REFERENCES == option;
+        this.sectionOut = new IdentityHashMap<>();
+        this.symbolOut = new IdentityHashMap<>();
     }
 
     /** {@return the bytes of the object {@code in} describes} */
@@ -83,11 +103,39 @@ public final class ElfWriterImpl {
         mapSections(content);
         content = resolveLinkOrder(content);
 
-        // Stage 2: symbols, locals first, keeping the given order within each class.
+        // Stage 2: groups with their written members, then symbols, locals first, in the given order.
+        final List<Out> groupOut = new ArrayList<>();
+        final List<List<Out>> groupMembers = new ArrayList<>();
+        final List<SectionGroup> groups = new ArrayList<>();
+        for (final SectionGroup g : in.groups) {
+            final List<Out> members = new ArrayList<>();
+            for (final ElfSection m : g.members()) {
+                final Out o = resolve(m);
+                if (null != o) {
+                    members.add(o);
+                }
+            }
+            if (members.isEmpty()) {
+                continue;
+            }
+            if (!kept(g.signature())) {
+                if (dropDangling) {
+                    continue;
+                }
+                throw new ElfWriteException("group " + g.name() + ": signature symbol " + g.signature().name()
+                        + " is not written");
+            }
+            final Out o = new Out(g.name(), SectionType.Known.SHT_GROUP.code(), 0, 4, 4, null);
+            groupOut.add(o);
+            groupSection.put(g, o);
+            groupMembers.add(members);
+            groups.add(g);
+        }
+
         final List<ElfSymbol> locals = new ArrayList<>();
         final List<ElfSymbol> globals = new ArrayList<>();
         for (final ElfSymbol s : in.symbols) {
-            if (s.section().isPresent() && null == resolve(s.section().get())) {
+            if (!kept(s)) {
                 if (SymbolType.Known.STT_SECTION == s.type() || dropDangling) {
                     continue;
                 }
@@ -106,65 +154,49 @@ public final class ElfWriterImpl {
         symbols.addAll(globals);
         for (int i = 1; i < symbols.size(); i++) {
             final ElfSymbol s = symbols.get(i);
-            symbolOut.put(s, i);
-            for (ElfSymbol o = s.origin().orElse(null); null != o; o = o.origin().orElse(null)) {
-                symbolOut.putIfAbsent(o, i);
+            if (!putSymbol(s, i, true)) {
+                throw new ElfWriteException("symbol " + s.name() + " was added twice");
+            }
+        }
+        for (int i = 1; i < symbols.size(); i++) {
+            final ElfSymbol s = symbols.get(i);
+            if (!(s instanceof BoundSymbolImpl)) {
+                for (ElfSymbol o = s.origin().orElse(null); null != o; o = o.origin().orElse(null)) {
+                    putSymbol(o, i, false);
+                }
             }
         }
 
-        // Stage 3: relocations per written target; groups with their written members.
-        final Map<Out, List<Relocation>> relocs = new IdentityHashMap<>();
+        // Stage 3: relocations per written target.
+        final List<Out> targets = new ArrayList<>();
         for (final ElfSection t : in.relocationTargets) {
             final Out target = resolve(t);
             if (null != target) {
-                relocs.computeIfAbsent(target, _ -> new ArrayList<>()).addAll(in.relocations.get(t));
+                if (null == target.relocations) {
+                    target.relocations = new ArrayList<>(1);
+                    targets.add(target);
+                }
+                target.relocations.addAll(in.relocations.get(t));
             }
         }
-        final Map<Out, byte[]> relocBytes = new IdentityHashMap<>();
-        for (final Map.Entry<Out, List<Relocation>> e : relocs.entrySet()) {
-            final byte[] d = relocations(e.getKey(), e.getValue());
+        for (final Out t : targets) {
+            final byte[] d = relocations(t);
             if (d.length > 0) {
-                relocBytes.put(e.getKey(), d);
+                t.relocationData = d;
             }
-        }
-        final List<Out> groupOut = new ArrayList<>();
-        final List<List<Out>> groupMembers = new ArrayList<>();
-        final List<SectionGroup> groups = new ArrayList<>();
-        for (final SectionGroup g : in.groups) {
-            final List<Out> members = new ArrayList<>();
-            for (final ElfSection m : g.members()) {
-                final Out o = resolve(m);
-                if (null != o) {
-                    members.add(o);
-                }
-            }
-            if (members.isEmpty()) {
-                continue;
-            }
-            if (null == symbolIndex(g.signature())) {
-                if (dropDangling) {
-                    continue;
-                }
-                throw new ElfWriteException("group " + g.name() + ": signature symbol " + g.signature().name()
-                        + " is not written");
-            }
-            groupOut.add(new Out(g.name(), SectionType.Known.SHT_GROUP.code(), 0, 4, 4, null));
-            groupMembers.add(members);
-            groups.add(g);
         }
 
         // Stage 4: section order and indices.
         final List<Out> order = new ArrayList<>();
         order.add(new Out("", 0, 0, 0, 0, null));
         order.addAll(groupOut);
-        final Map<Out, Out> relaOf = new IdentityHashMap<>();
         for (final ElfSection s : content) {
-            final Out o = sectionOut.get(s);
+            final Out o = directOut(s);
             order.add(o);
-            if (relocBytes.containsKey(o)) {
+            if (null != o.relocationData) {
                 final Out r = new Out(".rela" + o.name, SectionType.Known.SHT_RELA.code(),
                         SectionFlag.SHF_INFO_LINK.mask() | (o.flags & SHF_GROUP), 8, Relocation.ENTRY_SIZE, null);
-                relaOf.put(o, r);
+                o.rela = r;
                 order.add(r);
             }
         }
@@ -196,11 +228,12 @@ public final class ElfWriterImpl {
         for (int i = 1; i < symbols.size(); i++) {
             final ElfSymbol s = symbols.get(i);
             final int e = i * ElfSymbol.ENTRY_SIZE;
-            final int shn = s.section().isPresent() ? resolve(s.section().get()).index : s.sectionIndex();
+            final Out home = sectionOf(s);
+            final int shn = null != home ? home.index : s.sectionIndex();
             I32.set(sym, e, symbolNameOff[i]);
             sym[e + 4] = (byte) (s.binding().code() << 4 | s.type().code());
             sym[e + 5] = (byte) s.other();
-            if (s.section().isPresent() && shn >= ElfSymbol.SHN_LORESERVE) {
+            if (null != home && shn >= ElfSymbol.SHN_LORESERVE) {
                 I16.set(sym, e + 6, (short) ElfSymbol.SHN_XINDEX);
                 I32.set(xidx, i * 4, shn);
             } else {
@@ -223,8 +256,8 @@ public final class ElfWriterImpl {
             final List<Out> all = new ArrayList<>();
             for (final Out m : members) {
                 all.add(m);
-                if (relaOf.containsKey(m)) {
-                    all.add(relaOf.get(m));
+                if (null != m.rela) {
+                    all.add(m.rela);
                 }
             }
             final byte[] d = new byte[4 + 4 * all.size()];
@@ -239,15 +272,16 @@ public final class ElfWriterImpl {
         for (final ElfSection s : content) {
             final ElfSection partner = linkOrderPartner(s);
             if (null != partner) {
-                sectionOut.get(s).link = resolve(partner).index;
+                directOut(s).link = resolve(partner).index;
             }
         }
-        for (final Map.Entry<Out, Out> e : relaOf.entrySet()) {
-            final Out target = e.getKey();
-            final Out rela = e.getValue();
-            rela.data = relocBytes.get(target);
-            rela.link = symtab.index;
-            rela.info = target.index;
+        for (final Out target : targets) {
+            final Out rela = target.rela;
+            if (null != rela) {
+                rela.data = target.relocationData;
+                rela.link = symtab.index;
+                rela.info = target.index;
+            }
         }
 
         final String[] sectionNames = new String[order.size()];
@@ -316,24 +350,58 @@ public final class ElfWriterImpl {
 
     private void mapSections(final List<ElfSection> content) {
         sectionOut.clear();
+        boundSectionOut.clear();
+        lastModel = null;
         for (final ElfSection s : content) {
             if (null == s.name()) {
                 throw new ElfWriteException("a section has no name");
             }
             final Out o = new Out(s.name(), s.type().code(), s.flags(), s.alignment(), s.entrySize(), s);
             o.size = s.size();
-            if (SectionType.Known.SHT_NOBITS != s.type() && s.contents().remaining() != s.size()) {
+            if (s instanceof UnboundSectionImpl u && !u.keepsOriginContents() && SectionType.Known.SHT_NOBITS != s.type()
+                    && s.contents().remaining() != s.size()) {
                 throw new ElfWriteException("section " + s.name() + ": contents hold " + s.contents().remaining()
                         + " bytes but the size is " + s.size());
             }
-            sectionOut.put(s, o);
-        }
-        for (final ElfSection s : content) {
-            final Out o = sectionOut.get(s);
-            for (ElfSection p = s.origin().orElse(null); null != p; p = p.origin().orElse(null)) {
-                sectionOut.putIfAbsent(p, o);
+            if (!putSection(s, o, true)) {
+                throw new ElfWriteException("section " + s.name() + " was added twice");
             }
         }
+        for (final ElfSection s : content) {
+            if (!(s instanceof BoundSectionImpl)) {
+                final Out o = directOut(s);
+                for (ElfSection p = s.origin().orElse(null); null != p; p = p.origin().orElse(null)) {
+                    putSection(p, o, false);
+                }
+            }
+        }
+    }
+
+    private Out[] boundOut(final ElfModelImpl m) {
+        if (m != lastModel) {
+            lastModelOut = boundSectionOut.computeIfAbsent(m, x -> new Out[x.sectionCount()]);
+            lastModel = m;
+        }
+        return lastModelOut;
+    }
+
+    private Out directOut(final ElfSection s) {
+        return s instanceof BoundSectionImpl b ? boundOut(b.model())[b.index()] : sectionOut.get(s);
+    }
+
+    /** Maps {@code s} to {@code o}; a direct mapping must be new, an origin's keeps the first. {@return false for a duplicate} */
+    private boolean putSection(final ElfSection s, final Out o, final boolean direct) {
+        final Out old;
+        if (s instanceof BoundSectionImpl b) {
+            final Out[] a = boundOut(b.model());
+            old = a[b.index()];
+            if (null == old) {
+                a[b.index()] = o;
+            }
+        } else {
+            old = sectionOut.putIfAbsent(s, o);
+        }
+        return null == old || !direct;
     }
 
     /**
@@ -382,8 +450,11 @@ public final class ElfWriterImpl {
     }
 
     private Out resolve(final ElfSection s) {
+        if (s instanceof BoundSectionImpl b) {
+            return boundOut(b.model())[b.index()];
+        }
         for (ElfSection p = s; null != p; p = p.origin().orElse(null)) {
-            final Out o = sectionOut.get(p);
+            final Out o = directOut(p);
             if (null != o) {
                 return o;
             }
@@ -391,8 +462,71 @@ public final class ElfWriterImpl {
         return null;
     }
 
+    /** {@return whether a symbol's section (if any) is written} */
+    private boolean kept(final ElfSymbol s) {
+        if (s instanceof BoundSymbolImpl b) {
+            return !b.inSection() || null != sectionOf(s);
+        }
+        return s.section().isEmpty() || null != sectionOf(s);
+    }
+
+    /** {@return where a symbol's section is written; null if it has none or it is not written} */
+    private Out sectionOf(final ElfSymbol s) {
+        final ElfSection section;
+        if (s instanceof BoundSymbolImpl b) {
+            if (!b.inSection()) {
+                return null;
+            }
+            final ElfModelImpl m = b.table().model();
+            final Out o = boundOut(m)[b.sectionIndex()];
+            if (null != o) {
+                return o;
+            }
+            section = m.section(b.sectionIndex());
+        } else {
+            section = s.section().orElse(null);
+            if (null == section) {
+                return null;
+            }
+        }
+        final Out o = resolve(section);
+        if (null != o || !(section instanceof BoundSectionImpl b) || SectionType.Known.SHT_GROUP != b.type()) {
+            return o;
+        }
+        // ld -r gives .group sections section symbols too.
+        final SectionGroup g = b.model().groupOf(b);
+        return null == g ? null : groupSection.get(g);
+    }
+
+    private int[] boundSymbols(final SymbolTableImpl t) {
+        if (t != lastTable) {
+            lastTableOut = boundSymbolOut.computeIfAbsent(t, x -> new int[x.size()]);
+            lastTable = t;
+        }
+        return lastTableOut;
+    }
+
+    /** {@return false if a direct mapping already existed} */
+    private boolean putSymbol(final ElfSymbol s, final int index, final boolean direct) {
+        if (s instanceof BoundSymbolImpl b) {
+            final int[] a = boundSymbols(b.table());
+            final int old = a[b.index()];
+            if (0 == old) {
+                a[b.index()] = index;
+            }
+            return 0 == old || !direct;
+        }
+        final Integer old = symbolOut.putIfAbsent(s, index);
+        return null == old || !direct;
+    }
+
+    /** {@return the written index of {@code s}, or null if it is not written} */
     private Integer symbolIndex(final ElfSymbol s) {
         for (ElfSymbol p = s; null != p; p = p.origin().orElse(null)) {
+            if (p instanceof BoundSymbolImpl b) {
+                final int i = boundSymbols(b.table())[b.index()];
+                return 0 == i ? null : i;
+            }
             final Integer i = symbolOut.get(p);
             if (null != i) {
                 return i;
@@ -401,33 +535,89 @@ public final class ElfWriterImpl {
         return null;
     }
 
-    private byte[] relocations(final Out target, final List<Relocation> list) {
-        final byte[] d = new byte[list.size() * Relocation.ENTRY_SIZE];
+    /** {@return the encoded {@code Elf64_Rela} entries for every relocation element aimed at {@code target}} */
+    private byte[] relocations(final Out target) {
+        int count = 0;
+        for (final RelocationSection r : target.relocations) {
+            count += r instanceof BoundRelocationSectionImpl b ? b.count() : r.relocations().size();
+        }
+        final byte[] d = new byte[count * Relocation.ENTRY_SIZE];
         int n = 0;
-        for (final Relocation r : list) {
-            final int sym = relocationSymbol(r, target);
-            if (sym < 0) {
+        for (final RelocationSection r : target.relocations) {
+            if (r instanceof BoundRelocationSectionImpl b && b.isRela()) {
+                n = copyRela(b, target, d, n);
                 continue;
             }
-            if (r.offset() < 0 || (SectionType.Known.SHT_NOBITS.code() != target.type && r.offset() >= target.size)) {
-                throw new ElfWriteException(String.format("relocation %s at offset 0x%x lies outside section %s (%d bytes)",
-                        r.type().name(), r.offset(), target.name, target.size));
+            for (final Relocation x : r.relocations()) {
+                final int sym = relocationSymbol(x, target);
+                if (sym >= 0) {
+                    checkOffset(target, x.offset(), x.type());
+                    final int e = n * Relocation.ENTRY_SIZE;
+                    I64.set(d, e, x.offset());
+                    I64.set(d, e + 8, (long) sym << 32 | (x.type().code() & 0xffffffffL));
+                    I64.set(d, e + 16, x.addend());
+                    n++;
+                }
             }
-            final int e = n * Relocation.ENTRY_SIZE;
-            I64.set(d, e, r.offset());
-            I64.set(d, e + 8, (long) sym << 32 | (r.type().code() & 0xffffffffL));
-            I64.set(d, e + 16, r.addend());
+        }
+        return n == count ? d : Arrays.copyOf(d, n * Relocation.ENTRY_SIZE);
+    }
+
+    /**
+     * Copies the entries of an {@code SHT_RELA} section read from a file straight from its
+     * bytes, rewriting only the symbol index: no relocation objects are made.
+     */
+    private int copyRela(final BoundRelocationSectionImpl r, final Out target, final byte[] d, final int at) {
+        final byte[] src = r.model().bytes();
+        final int[] map = null == r.table() ? null : boundSymbols(r.table());
+        final int symbols = null == map ? 1 : map.length;
+        final long base = r.sectionOffset();
+        int n = at;
+        for (int i = 0, count = r.count(); i < count; i++) {
+            final int e = (int) (base + (long) i * Relocation.ENTRY_SIZE);
+            final long offset = Bytes.u64(src, e);
+            final long info = Bytes.u64(src, e + 8);
+            final long sym = info >>> 32;
+            if (sym >= symbols) {
+                throw r.badSymbol(i, e, sym, symbols);
+            }
+            final int out = 0 == sym ? 0 : map[(int) sym];
+            if (0 != sym && 0 == out) {
+                if (dropDangling) {
+                    continue;
+                }
+                final Relocation x = r.relocations().get(i);
+                throw new ElfWriteException(String.format("relocation %s at offset 0x%x in section %s refers to symbol "
+                        + "%s, which is not written", x.type().name(), offset, target.name,
+                        x.symbol().map(ElfSymbol::name).orElse("?")));
+            }
+            if (offset < 0 || (SectionType.Known.SHT_NOBITS.code() != target.type && offset >= target.size)) {
+                checkOffset(target, offset, RelocationType.of((int) info));
+            }
+            final int o = n * Relocation.ENTRY_SIZE;
+            I64.set(d, o, offset);
+            I64.set(d, o + 8, (long) out << 32 | (info & 0xffffffffL));
+            I64.set(d, o + 16, Bytes.u64(src, e + 16));
             n++;
         }
-        return n == list.size() ? d : Arrays.copyOf(d, n * Relocation.ENTRY_SIZE);
+        return n;
+    }
+
+    private static void checkOffset(final Out target, final long offset, final RelocationType type) {
+        if (offset < 0 || (SectionType.Known.SHT_NOBITS.code() != target.type && offset >= target.size)) {
+            throw new ElfWriteException(String.format("relocation %s at offset 0x%x lies outside section %s (%d bytes)",
+                    type.name(), offset, target.name, target.size));
+        }
     }
 
     /** {@return the written index of a relocation's symbol, 0 for none, -1 to drop the relocation} */
     private int relocationSymbol(final Relocation r, final Out target) {
         final int idx;
         if (r instanceof BoundRelocationImpl b) {
-            // Fast path for relocations read from a file: remap through the table once.
-            idx = 0 == b.symbolIndex() ? 0 : remap(b).length > b.symbolIndex() ? remap(b)[b.symbolIndex()] : -1;
+            // Relocations read from a file: their table's index array, no Optional, no hashing.
+            final int i = b.symbolIndex();
+            final int v = 0 == i ? 0 : boundSymbols(b.table())[i];
+            idx = 0 == i ? 0 : 0 == v ? -1 : v;
         } else {
             final ElfSymbol s = r.symbol().orElse(null);
             final Integer i = null == s ? Integer.valueOf(0) : symbolIndex(s);
@@ -442,21 +632,6 @@ public final class ElfWriterImpl {
         throw new ElfWriteException(String.format("relocation %s at offset 0x%x in section %s refers to symbol %s, which "
                 + "is not written", r.type().name(), r.offset(), target.name,
                 r.symbol().map(ElfSymbol::name).orElse("?")));
-    }
-
-    private int[] remap(final BoundRelocationImpl b) {
-        final SymbolTableImpl t = b.table();
-        int[] m = tableRemap.get(t);
-        if (null == m) {
-            final List<ElfSymbol> all = t.symbols();
-            m = new int[all.size()];
-            for (int i = 1; i < m.length; i++) {
-                final Integer x = symbolIndex(all.get(i));
-                m[i] = null == x ? -1 : x;
-            }
-            tableRemap.put(t, m);
-        }
-        return m;
     }
 
     private static void copyContents(final ElfSection s, final byte[] b, final int off, final int size) {
@@ -496,20 +671,39 @@ public final class ElfWriterImpl {
     }
 
     /**
-     * Builds a string table in which a name that ends another (".text.f" in ".rela.text.f")
-     * shares its bytes, as gas does for {@code .shstrtab}: sort by reversed string, so each
-     * string comes right after the strings it is a suffix of.
+     * Builds a string table in which a name that ends another (".text.f" in ".rela.text.f",
+     * "total" in "shared_total") shares its bytes, as gas does: in descending order of the
+     * reversed strings, each string comes right after the strings it is a suffix of. The order
+     * comes from a primitive sort on the last four characters, refined only within runs that
+     * share them, so tens of thousands of names sort in a few milliseconds.
      */
     static byte[] tailMerged(final String[] strings, final int[] offsets) {
-        final Integer[] byTail = new Integer[strings.length];
-        for (int i = 0; i < byTail.length; i++) {
-            byTail[i] = i;
+        final int n = strings.length;
+        final long[] keys = new long[n];
+        for (int i = 0; i < n; i++) {
+            // The sign flip makes the signed long order the unsigned order of the 32-bit key.
+            keys[i] = (long) (tailKey(strings[i]) ^ Integer.MIN_VALUE) << 32 | i;
         }
-        Arrays.sort(byTail, (x, y) -> compareReversed(strings[y], strings[x]));
+        Arrays.sort(keys);
+        final int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = (int) keys[i];
+        }
+        for (int start = 0; start < n; ) {
+            int end = start + 1;
+            while (end < n && keys[end] >> 32 == keys[start] >> 32) {
+                end++;
+            }
+            if (end - start > 1) {
+                sortRun(strings, order, start, end);
+            }
+            start = end;
+        }
         final StringTable t = new StringTable();
         String prev = null;
         int prevOff = 0;
-        for (final int i : byTail) {
+        for (int k = n - 1; k >= 0; k--) {
+            final int i = order[k];
             final String s = strings[i];
             if (null == s || s.isEmpty()) {
                 offsets[i] = 0;
@@ -522,6 +716,39 @@ public final class ElfWriterImpl {
             }
         }
         return t.bytes();
+    }
+
+    /** The last four characters, last first, as an unsigned 32-bit key (missing characters are 0). */
+    private static int tailKey(final String s) {
+        final int len = null == s ? 0 : s.length();
+        int key = 0;
+        for (int j = 0; j < 4; j++) {
+            key = key << 8 | (j < len ? s.charAt(len - 1 - j) & 0xff : 0);
+        }
+        return key;
+    }
+
+    private static void sortRun(final String[] strings, final int[] order, final int from, final int to) {
+        if (to - from <= 16) {
+            for (int i = from + 1; i < to; i++) {
+                final int v = order[i];
+                int j = i - 1;
+                while (j >= from && compareReversed(strings[order[j]], strings[v]) > 0) {
+                    order[j + 1] = order[j];
+                    j--;
+                }
+                order[j + 1] = v;
+            }
+            return;
+        }
+        final Integer[] run = new Integer[to - from];
+        for (int i = from; i < to; i++) {
+            run[i - from] = order[i];
+        }
+        Arrays.sort(run, (x, y) -> compareReversed(strings[x], strings[y]));
+        for (int i = from; i < to; i++) {
+            order[i] = run[i - from];
+        }
     }
 
     /** Compares {@code a} and {@code b} read backwards, without building reversed copies. */

@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code xsplice-build}: from a source patch to a payload. Without a subcommand it builds (the
- * same as {@code xsplice-build build}); {@code diff} compares one object pair.
+ * same as {@code xsplice-build build}); {@code diff} compares one object pair; {@code cfile}
+ * makes a payload from hand-written C (the loader's).
  *
  * <p>Exit codes (build and diff): 0 a payload / changed object was written, 1 error,
  * 2 refused (unreconcilable difference), 3 no change.
@@ -35,6 +36,7 @@ import picocli.CommandLine.Spec;
             CommandLine.HelpCommand.class,
             XspliceBuildCommand.Build.class,
             DiffCommand.class,
+            CfileCommand.class,
         })
 public final class XspliceBuildCommand implements Callable<Integer> {
     /** Refused: an unreconcilable difference. */

@@ -100,6 +100,27 @@ class ObjectDifferTest {
         assertTrue(d.ignored().getFirst().contains("line 3 -> 5"), d.ignored().toString());
     }
 
+    /**
+     * gcc numbers the clones of one function in creation order, so a new specialisation can take
+     * {@code .constprop.0} and push the old one to {@code .1}. Written with asm labels so the
+     * renumbering is certain: the old specialisation must be found again through its caller, the
+     * new one must be new, and no entry may replace the running {@code .0} with other code.
+     */
+    @Test
+    void aRenumberedCloneIsCorrelatedThroughItsCallers() throws Exception {
+        final String a = "__attribute__((noinline)) static unsigned long scale_a(unsigned long v) __asm__(\"scale.constprop.%d\");\n"
+                + "__attribute__((noinline)) static unsigned long scale_a(unsigned long v) { return v / 1000; }\n"
+                + "unsigned long time_us(unsigned long v) { return scale_a(v) + 1; }\n";
+        final String b = "__attribute__((noinline)) static unsigned long scale_b(unsigned long v) __asm__(\"scale.constprop.0\");\n"
+                + "__attribute__((noinline)) static unsigned long scale_b(unsigned long v) { return v * 3 / 7; }\n"
+                + "unsigned long time_ns(unsigned long v) { return scale_b(v) + 2; }\n";
+        final ObjectDiff d = diff(a.formatted(0), b + a.formatted(1));
+        assertEquals(ObjectDiff.Outcome.CHANGED, d.outcome(), d.toString());
+        assertEquals(List.of(), d.changed(), "time_us and its clone are unchanged");
+        assertTrue(d.added().contains("time_ns (function)"), d.added().toString());
+        assertTrue(d.added().stream().anyMatch(x -> x.startsWith("x.c#scale.constprop.0")), d.added().toString());
+    }
+
     @Test
     void lineMapMovesOnlyUntouchedLines() {
         final LineMap m = LineMap.ofPatch("--- a/f.c\n+++ b/f.c\n@@ -10,3 +10,5 @@\n");

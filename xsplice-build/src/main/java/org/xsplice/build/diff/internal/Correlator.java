@@ -18,6 +18,10 @@ import org.xsplice.elf.Relocation;
  * level 1  name            xen_extra_version      <-> xen_extra_version
  * level 2  clone stem      parse_op.isra.3        <-> parse_op.isra.0   (stem parse_op.isra)
  *                          do_op.cold             <-> do_op.cold
+ *          clone callers   scale.constprop.1 called by time_ms <-> scale.constprop.0 called by time_ms
+ *                          (a clone matched by name whose callers disagree is unmatched first: gcc
+ *                          numbers clones of one function in creation order, so .0 may now be
+ *                          another specialisation)
  * level 3  static local    calls.4 (used by f)    <-> calls.1 (used by f's twin)
  * level 4  section         .text.parse_op.isra.3  <-> section of the twin of its symbol
  *                          .rodata.f.str1.1       <-> .rodata.f.str1.1 (by stem of the name)
@@ -63,6 +67,7 @@ final class Correlator {
     void run() {
         byName();
         byCloneStem();
+        clonesByCallers();
         byUsers();
         sections();
         coldParents(orig);
@@ -103,6 +108,58 @@ final class Correlator {
                 link(ps.getFirst(), os.getFirst());
             }
         });
+    }
+
+    /**
+     * Level 2b: a clone is a specialisation for its call sites, so a twin must be called by the
+     * twins of its callers. A pair whose correlated callers disagree is split, then clones of a
+     * stem are matched by equal (correlated) caller sets.
+     */
+    private void clonesByCallers() {
+        final Map<Sym, Set<Sym>> pu = users(patched);
+        final Map<Sym, Set<Sym>> ou = users(orig);
+        for (final Sym p : patched.symbols) {
+            if (p.isFunction() && null != p.twin && isClone(p)
+                    && !callersAgree(pu.getOrDefault(p, Set.of()), ou.getOrDefault(p.twin, Set.of()))) {
+                p.twin.twin = null;
+                p.twin = null;
+            }
+        }
+        for (final Sym p : patched.symbols) {
+            if (!p.isFunction() || !unmatched(p) || !isClone(p)) {
+                continue;
+            }
+            final Set<Sym> callers = pu.getOrDefault(p, Set.of());
+            final List<Sym> candidates = orig.symbols.stream().filter(o -> unmatched(o) && o.isFunction()
+                    && cloneStem(o.name).equals(cloneStem(p.name))
+                    && callersAgree(callers, ou.getOrDefault(o, Set.of()))
+                    && callers.stream().anyMatch(c -> null != c.twin)).toList();
+            if (candidates.size() == 1) {
+                link(p, candidates.getFirst());
+            }
+        }
+    }
+
+    private static boolean isClone(final Sym s) {
+        return !cloneStem(s.name).equals(s.name);
+
+    }
+
+    /** Correlated callers on one side must be exactly the twins of the correlated callers on the other. */
+    private static boolean callersAgree(final Set<Sym> patchedCallers, final Set<Sym> origCallers) {
+        final Set<Sym> p = new LinkedHashSet<>();
+        for (final Sym c : patchedCallers) {
+            if (null != c.twin) {
+                p.add(c.twin);
+            }
+        }
+        final Set<Sym> o = new LinkedHashSet<>();
+        for (final Sym c : origCallers) {
+            if (null != c.twin) {
+                o.add(c);
+            }
+        }
+        return p.equals(o);
     }
 
     /**

@@ -106,7 +106,7 @@ final class PayloadChecks {
             if (s.isCommon()) {
                 bad.add("SHN_COMMON symbol " + s.name());
             } else if (s.isUndefined()) {
-                if (target.lookup(s.name()).size() != 1 && !target.imports(s.name())) {
+                if (target.lookup(s.name()).size() != 1) {
                     bad.add("Unknown symbol " + s.name() + " (" + target.lookup(s.name()).size() + " matches)");
                 }
             } else if (!replacements.contains(s) && !target.lookup(s.name()).isEmpty()) {

@@ -34,7 +34,9 @@ public record Refusal(Kind kind, String object, String element, String explanati
                 + "(EEXIST \"duplicate new symbol\"). Give the new function or variable a new name"),
         MISSING_IN_TARGET("the unchanged symbol the patched code refers to is not in the target binary (it "
                 + "was inlined or discarded when the target was linked), so the payload cannot call it. "
-                + "Check that --target is the binary built from this tree, or make the callee non-inline");
+                + "Check that --target is the binary built from this tree, or make the callee non-inline. A C "
+                + "library function the reference hypervisor imports cannot be called from a payload either: "
+                + "call a hypervisor function that wraps it");
 
         private final String advice;
 

@@ -76,8 +76,8 @@ public final class Target {
 
     /**
      * {@return whether the binary imports {@code name} from a shared library: the reference
-     * hypervisor runs as a process linked against libc, whose functions its loader resolves
-     * through the dynamic linker; real Xen has no imports}
+     * hypervisor runs as a process linked against libc, and its loader, like Xen's, resolves only
+     * the binary's own symbols, so payload code cannot call these (real Xen has no imports)}
      */
     public boolean imports(final String name) {
         return imports.contains(name);

@@ -221,7 +221,11 @@ public final class DiffRun {
             return;
         }
         final Sym s = RelocTarget.symbol(patched, r);
-        if (null == s || RelocTarget.isUndefined(s)) {
+        if (null == s) {
+            return;
+        }
+        if (RelocTarget.isUndefined(s)) {
+            needExternal(s.name, who);
             return;
         }
         if (!s.isSectionLike()) {
@@ -279,6 +283,8 @@ public final class DiffRun {
         final String name = targetName(z);
         final List<ElfSymbol> found = target.lookup(name);
         if (found.isEmpty() && !z.isLocal() && target.imports(name)) {
+            refuse(Kind.MISSING_IN_TARGET, name, who + " calls " + name + ", which the target imports from a shared "
+                    + "library (through its PLT); the loader resolves only the hypervisor's own symbols");
             return;
         }
         if (found.isEmpty()) {
@@ -286,6 +292,18 @@ public final class DiffRun {
         } else if (found.size() > 1) {
             refuse(Kind.AMBIGUOUS_LOCAL, name, who + " refers to " + name + ", which the target defines "
                     + found.size() + " times");
+        }
+    }
+
+    /**
+     * An undefined symbol is resolved by the loader in the hypervisor or in a loaded payload (a
+     * stacked patch, or another object of this payload); only an import from a shared library
+     * is known to fail.
+     */
+    private void needExternal(final String name, final String who) {
+        if (target.lookup(name).isEmpty() && target.imports(name)) {
+            refuse(Kind.MISSING_IN_TARGET, name, who + " calls " + name + ", which the target imports from a shared "
+                    + "library (through its PLT); the loader resolves only the hypervisor's own symbols");
         }
     }
 

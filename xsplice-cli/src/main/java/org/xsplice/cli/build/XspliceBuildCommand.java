@@ -80,9 +80,12 @@ public final class XspliceBuildCommand implements Callable<Integer> {
         BuildRequest req = new BuildRequest(o.srcdir, o.patch, o.target, Optional.ofNullable(o.output),
                 Optional.ofNullable(o.depends).map(BuildId::parse), Optional.ofNullable(o.name), o.jobs, o.force,
                 Optional.ofNullable(o.workdir), Optional.ofNullable(o.originalBuild), o.make, o.vars,
-                o.quiet ? _ -> { } : line -> {
-                    err.println(line);
-                    err.flush();
+                line -> {
+                    // Quiet drops progress, never warnings.
+                    if (!o.quiet || line.startsWith("  WARNING")) {
+                        err.println(line);
+                        err.flush();
+                    }
                 });
         final BuildResult r;
         try {

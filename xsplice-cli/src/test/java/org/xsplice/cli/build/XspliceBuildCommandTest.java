@@ -112,6 +112,51 @@ class XspliceBuildCommandTest {
         assertEquals(1, mixed.exit(), "objects of different sources: " + mixed.err());
     }
 
+    @Test
+    void dependsNameProgressAndCompilerMismatch() throws Exception {
+        final Scenario hello = Scenario.load(SCENARIOS).stream().filter(s -> s.name().equals("hello-world"))
+                .findFirst().orElseThrow();
+        final ScenarioTrees.Built t = trees.treeFor(hello);
+        final Path work = Files.createTempDirectory(Path.of("target"), "build-opts-");
+        final String stackOn = "00112233445566778899aabbccddeeff00112233";
+        final Path out = work.resolve("stacked.livepatch");
+        final Run b = run(new XspliceBuildCommand(), "--srcdir", t.src().toString(), "--patch", hello.patch().toString(),
+                "--target", t.target().toString(), "--original-build", t.objects().toString(), "--workdir",
+                work.resolve("w1").toString(), "-o", out.toString(), "--depends", stackOn, "--name", "stacked-hello");
+        assertEquals(0, b.exit(), b.out() + b.err());
+        assertTrue(b.err().contains("BUILD   patched tree") && b.err().contains("PAYLOAD"), "progress: " + b.err());
+        final var m = org.xsplice.elf.Elf.of().parse(out);
+        final var dep = m.notes(m.section(".livepatch.depends").orElseThrow()).getFirst();
+        assertEquals(stackOn, new org.xsplice.elf.BuildId(dep.descriptor()).hex());
+        final var modinfo = org.xsplice.payload.ModInfo.parse(m.section(".modinfo").orElseThrow().bytes());
+        assertEquals("stacked-hello", modinfo.get("name").orElseThrow());
+
+        // A target whose .comment names another compiler: refused unless --force.
+        final Path other = work.resolve("xen-syms-other-compiler");
+        final Path comment = work.resolve("comment");
+        Files.write(comment, "GCC: (Other) 99.1.0\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        final Process p = new ProcessBuilder("objcopy", "--remove-section", ".comment", "--add-section",
+                ".comment=" + comment, t.target().toString(), other.toString()).redirectErrorStream(true).start();
+        assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
+        final List<String> args = List.of("-q", "--srcdir", t.src().toString(), "--patch", hello.patch().toString(),
+                "--target", other.toString(), "--original-build", t.objects().toString(), "-o",
+                work.resolve("x.livepatch").toString());
+        final Run refused = run(new XspliceBuildCommand(), concat(args, "--workdir", work.resolve("w2").toString()));
+        assertEquals(1, refused.exit(), refused.out() + refused.err());
+        assertTrue(refused.err().contains("compiler mismatch") && refused.err().contains("99.1.0"), refused.err());
+        final Run forced = run(new XspliceBuildCommand(), concat(args, "--workdir", work.resolve("w3").toString(),
+                "--force"));
+        assertEquals(0, forced.exit(), forced.out() + forced.err());
+        assertTrue(forced.err().contains("WARNING compiler mismatch") && !forced.err().contains("BUILD"),
+                "-q prints the warning but no progress: " + forced.err());
+    }
+
+    private static String[] concat(final List<String> base, final String... more) {
+        final List<String> l = new ArrayList<>(base);
+        l.addAll(List.of(more));
+        return l.toArray(String[]::new);
+    }
+
     private static String[] concat(final List<String> base, final Path a, final Path b) {
         final List<String> l = new ArrayList<>(base);
         l.add(a.toString());

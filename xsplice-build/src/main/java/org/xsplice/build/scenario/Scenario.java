@@ -27,6 +27,7 @@ import java.util.stream.Stream;
  * sections=.ex_table          sections the payload must have
  * kind=CHANGED_DATA           for refused: the refusal kind
  * message=...                 a fragment the report must contain
+ * live.xl_info.xen_extra=...  for the live test (issue 5): what {@code xl info} shows once loaded
  * </pre>
  *
  * @param name     the directory name

@@ -120,8 +120,7 @@ public final class XspliceBuild {
         }
         final Path out = req.output().orElse(Path.of(name + ".livepatch")).toAbsolutePath();
         Files.createDirectories(out.getParent());
-        final BuildId id = PayloadLinker.link(files,
-                PayloadLinker.notesObject(target.buildId(), req.depends().orElse(target.buildId()), name), parts, out);
+        final BuildId id = PayloadLinker.link(files, name, Elf.of().parse(req.target()), req.depends(), parts, out);
         final long tLink = System.nanoTime() - t0;
         req.progress().accept("  PAYLOAD " + out + " (build-id " + id.hex() + ")");
         req.progress().accept(String.format("  TIMES   original build %d ms, patched build %d ms, diff %d ms (%d pairs), "

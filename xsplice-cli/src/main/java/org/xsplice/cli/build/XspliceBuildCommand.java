@@ -90,7 +90,7 @@ public final class XspliceBuildCommand implements Callable<Integer> {
         final BuildResult r;
         try {
             r = XspliceBuild.build(req);
-        } catch (final BuildException e) {
+        } catch (final BuildException | org.xsplice.build.cpayload.CPayloadException e) {
             err.println("xsplice-build: " + e.getMessage());
             return ExitCodes.ERROR;
         }

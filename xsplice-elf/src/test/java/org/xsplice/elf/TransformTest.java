@@ -136,6 +136,75 @@ class TransformTest {
     }
 
     @Test
+    void renamedSymbolsAndReplacedContentsKeepTheirReferences() throws Exception {
+        final byte[] bytes = Elf.of().transform(util, (b, e) -> {
+            switch (e) {
+                case ElfSymbol s when s.name().equals("total") -> b.with(s.withName("total_v2"));
+                case ElfSection s when s.name().equals(".rodata.CSWTCH.10") -> {
+                    final byte[] c = s.bytes();
+                    c[0] ^= 1;
+                    b.with(s.withContents(c).withFlags(s.flags() | SectionFlag.SHF_WRITE.mask()));
+                }
+                default -> b.with(e);
+            }
+        });
+        final Path out = dir.resolve("util.sym.o");
+        Files.write(out, bytes);
+        final ElfModel m = Elf.of().parse(bytes);
+        final ElfSection table = m.section(".rodata.CSWTCH.10").orElseThrow();
+        assertEquals(util.section(".rodata.CSWTCH.10").orElseThrow().bytes()[0] ^ 1, table.bytes()[0]);
+        assertTrue(table.has(SectionFlag.SHF_WRITE));
+        // The call in .text.grouped was against "total": it now names the renamed symbol.
+        final String relocs = Tools.check(dir, "readelf", "-rW", out.toString());
+        assertTrue(relocs.matches("(?s).*R_X86_64_PLT32\\s+0+\\s+total_v2 - 4.*"), relocs);
+        assertFalse(relocs.matches("(?s).*\\stotal - 4.*"), relocs);
+        // The section symbol of the changed section still carries the switch-table relocation.
+        assertTrue(relocs.contains(".rodata.CSWTCH.10"), relocs);
+        Readelf.all(dir, out);
+    }
+
+    /**
+     * What the differ does: copy elements of two objects read from disk into one new object.
+     * Symbols and relocations keep pointing at their own model's sections across the merge.
+     */
+    @Test
+    void elementsOfTwoObjectsMergeIntoOne() throws Exception {
+        final ElfModel text = Elf.of().parse(dir.resolve("text.o"));
+        final byte[] merged = Elf.of().build(b -> {
+            for (final ElfModel m : List.of(util, text)) {
+                for (final ElfElement e : m.elements()) {
+                    if (!(e instanceof ElfHeader)) {
+                        b.with(e);
+                    }
+                }
+            }
+        });
+        final Path out = dir.resolve("merged.o");
+        Files.write(out, merged);
+        Readelf.all(dir, out);
+        final ElfModel m = Elf.of().parse(merged);
+        assertEquals(".text.describe", m.symbolTable().orElseThrow().find("describe").orElseThrow().section()
+                .orElseThrow().name());
+        assertEquals(".text.classify", m.symbolTable().orElseThrow().find("classify").orElseThrow().section()
+                .orElseThrow().name());
+        Tools.check(dir, "gcc", "-o", "merged", "merged.o", "main.o");
+        assertEquals(expectedOutput, Tools.check(dir, dir.resolve("merged").toString()));
+    }
+
+    @Test
+    void droppingAGroupTakesTheGroupFlagOffItsMembers() throws Exception {
+        final Path out = dir.resolve("util.nogroup.o");
+        Files.write(out, Elf.of().transform(util, ElfTransform.dropping(e -> e instanceof SectionGroup)));
+        final ElfModel m = Elf.of().parse(out);
+        assertTrue(m.groups().isEmpty());
+        assertFalse(m.section(".text.grouped").orElseThrow().has(SectionFlag.SHF_GROUP));
+        assertFalse(m.section(".rela.text.grouped").orElseThrow().has(SectionFlag.SHF_GROUP));
+        assertTrue(util.section(".text.grouped").orElseThrow().has(SectionFlag.SHF_GROUP));
+        Readelf.all(dir, out);
+        Tools.check(dir, "ld", "-r", "-o", "util.nogroup-r.o", out.toString());
+    }
+
+    @Test
     void droppingRelocationsAndStatefulTransforms() {
         final int[] seen = new int[1];
         final byte[] bytes = Elf.of().transform(util, ElfTransform.ofStateful(() -> {

@@ -26,8 +26,9 @@ import org.xsplice.elf.SymbolType;
  * Lays out and writes a relocatable object from the elements a builder collected. Stages, in
  * order: resolve section references, filter symbols and sort locals first, resolve groups and
  * relocations against the written symbols, assign section indices, build string tables, place
- * contents at aligned offsets, then write the bytes in one pass. Every check runs before the
- * first byte is written.
+ * contents at aligned offsets, then write the bytes in one pass. Relocation entries are checked
+ * while they are encoded into the output array; a failure there discards the array, so a caller
+ * never sees a partial object.
  */
 public final class ElfWriterImpl {
     private static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
@@ -53,8 +54,12 @@ public final class ElfWriterImpl {
         byte[] data;
         /** Relocation elements aimed at this section, their encoded entries, and the section holding them. */
         List<RelocationSection> relocations;
-        byte[] relocationData;
+        int relocationCount;
         Out rela;
+        /** For a relocation section: the section its entries apply to. */
+        Out relaTarget;
+        /** Whether a written group lists this section. */
+        boolean inGroup;
 
         Out(final String name, final int type, final long flags, final long align, final long entsize,
             final ElfSection source) {
@@ -130,6 +135,14 @@ public final class ElfWriterImpl {
             groupSection.put(g, o);
             groupMembers.add(members);
             groups.add(g);
+            members.forEach(m -> m.inGroup = true);
+        }
+        // SHF_GROUP must match membership: a section whose group was not written leaves it.
+        for (final ElfSection s : content) {
+            final Out o = directOut(s);
+            if (!o.inGroup) {
+                o.flags &= ~SHF_GROUP;
+            }
         }
 
         final List<ElfSymbol> locals = new ArrayList<>();
@@ -180,10 +193,8 @@ public final class ElfWriterImpl {
             }
         }
         for (final Out t : targets) {
-            final byte[] d = relocations(t);
-            if (d.length > 0) {
-                t.relocationData = d;
-            }
+            // Entries are encoded straight into the output later; here only how many are kept.
+            t.relocationCount = dropDangling ? countKept(t) : countAll(t);
         }
 
         // Stage 4: section order and indices.
@@ -193,24 +204,31 @@ public final class ElfWriterImpl {
         for (final ElfSection s : content) {
             final Out o = directOut(s);
             order.add(o);
-            if (null != o.relocationData) {
+            if (o.relocationCount > 0) {
                 final Out r = new Out(".rela" + o.name, SectionType.Known.SHT_RELA.code(),
                         SectionFlag.SHF_INFO_LINK.mask() | (o.flags & SHF_GROUP), 8, Relocation.ENTRY_SIZE, null);
+                r.size = (long) o.relocationCount * Relocation.ENTRY_SIZE;
+                r.relaTarget = o;
                 o.rela = r;
                 order.add(r);
             }
         }
+        // As gas does, an object with no symbols, relocations or groups gets no symbol table.
+        final boolean withSymbols = symbols.size() > 1 || !groupOut.isEmpty()
+                || targets.stream().anyMatch(t -> t.relocationCount > 0);
         final Out symtab = new Out(".symtab", SectionType.Known.SHT_SYMTAB.code(), 0, 8, ElfSymbol.ENTRY_SIZE, null);
-        order.add(symtab);
-        final boolean extended = order.size() + 3 >= ElfSymbol.SHN_LORESERVE;
+        final Out strtab = new Out(".strtab", SectionType.Known.SHT_STRTAB.code(), 0, 1, 0, null);
+        final boolean extended = withSymbols && order.size() + 4 >= ElfSymbol.SHN_LORESERVE;
         final Out shndx = extended ? new Out(".symtab_shndx", SectionType.Known.SHT_SYMTAB_SHNDX.code(), 0, 4, 4, null)
                 : null;
-        if (extended) {
-            order.add(shndx);
+        if (withSymbols) {
+            order.add(symtab);
+            if (extended) {
+                order.add(shndx);
+            }
+            order.add(strtab);
         }
-        final Out strtab = new Out(".strtab", SectionType.Known.SHT_STRTAB.code(), 0, 1, 0, null);
         final Out shstrtab = new Out(".shstrtab", SectionType.Known.SHT_STRTAB.code(), 0, 1, 0, null);
-        order.add(strtab);
         order.add(shstrtab);
         for (int i = 0; i < order.size(); i++) {
             order.get(i).index = i;
@@ -278,7 +296,6 @@ public final class ElfWriterImpl {
         for (final Out target : targets) {
             final Out rela = target.rela;
             if (null != rela) {
-                rela.data = target.relocationData;
                 rela.link = symtab.index;
                 rela.info = target.index;
             }
@@ -318,7 +335,13 @@ public final class ElfWriterImpl {
             if (SectionType.Known.SHT_NOBITS.code() == o.type) {
                 continue;
             }
-            if (null != o.data) {
+            if (null != o.relaTarget) {
+                final int n = encodeRelocations(o.relaTarget, b, (int) o.offset);
+                if (n != o.relaTarget.relocationCount) {
+                    throw new AssertionError("relocations of " + o.relaTarget.name + ": counted "
+                            + o.relaTarget.relocationCount + ", wrote " + n);
+                }
+            } else if (null != o.data) {
                 System.arraycopy(o.data, 0, b, (int) o.offset, o.data.length);
             } else {
                 copyContents(o.source, b, (int) o.offset, (int) o.size);
@@ -356,6 +379,11 @@ public final class ElfWriterImpl {
             if (null == s.name()) {
                 throw new ElfWriteException("a section has no name");
             }
+            if (holdsIndices(s.type())) {
+                throw new ElfWriteException("section " + s.name() + " of type " + s.type().name() + " holds section or "
+                        + "symbol indices that would be stale in the output; give its content as symbol, relocation or "
+                        + "group elements");
+            }
             final Out o = new Out(s.name(), s.type().code(), s.flags(), s.alignment(), s.entrySize(), s);
             o.size = s.size();
             if (s instanceof UnboundSectionImpl u && !u.keepsOriginContents() && SectionType.Known.SHT_NOBITS != s.type()
@@ -375,6 +403,15 @@ public final class ElfWriterImpl {
                 }
             }
         }
+    }
+
+    /** Section types whose bytes index sections or symbols: the writer derives these, never copies them. */
+    private static boolean holdsIndices(final SectionType t) {
+        return t instanceof SectionType.Known k && switch (k) {
+            case SHT_SYMTAB, SHT_DYNSYM, SHT_REL, SHT_RELA, SHT_RELR, SHT_GROUP, SHT_SYMTAB_SHNDX, SHT_HASH, SHT_GNU_HASH,
+                 SHT_DYNAMIC, SHT_GNU_VERSYM, SHT_GNU_VERDEF, SHT_GNU_VERNEED -> true;
+            default -> false;
+        };
     }
 
     private Out[] boundOut(final ElfModelImpl m) {
@@ -535,24 +572,58 @@ public final class ElfWriterImpl {
         return null;
     }
 
-    /** {@return the encoded {@code Elf64_Rela} entries for every relocation element aimed at {@code target}} */
-    private byte[] relocations(final Out target) {
+    private static int countAll(final Out target) {
         int count = 0;
         for (final RelocationSection r : target.relocations) {
             count += r instanceof BoundRelocationSectionImpl b ? b.count() : r.relocations().size();
         }
-        final byte[] d = new byte[count * Relocation.ENTRY_SIZE];
+        return count;
+    }
+
+    /** Counts the entries whose symbol is written (only needed when dangling ones are dropped). */
+    private int countKept(final Out target) {
+        int count = 0;
+        for (final RelocationSection r : target.relocations) {
+            if (r instanceof BoundRelocationSectionImpl b && b.isRela()) {
+                final byte[] src = b.model().bytes();
+                final int[] map = null == b.table() ? null : boundSymbols(b.table());
+                for (int i = 0, n = b.count(); i < n; i++) {
+                    final int e = (int) (b.sectionOffset() + (long) i * Relocation.ENTRY_SIZE);
+                    final long sym = Bytes.u64(src, e + 8) >>> 32;
+                    if (sym >= (null == map ? 1 : map.length)) {
+                        throw b.badSymbol(i, e, sym, null == map ? 1 : map.length);
+                    }
+                    if (0 == sym || 0 != map[(int) sym]) {
+                        count++;
+                    }
+                }
+            } else {
+                for (final Relocation x : r.relocations()) {
+                    if (relocationSymbol(x, target) >= 0) {
+                        count++;
+                    }
+                }
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Encodes the {@code Elf64_Rela} entries for every relocation element aimed at {@code target}
+     * into {@code d} at {@code base}. {@return how many were written}
+     */
+    private int encodeRelocations(final Out target, final byte[] d, final int base) {
         int n = 0;
         for (final RelocationSection r : target.relocations) {
             if (r instanceof BoundRelocationSectionImpl b && b.isRela()) {
-                n = copyRela(b, target, d, n);
+                n = copyRela(b, target, d, base, n);
                 continue;
             }
             for (final Relocation x : r.relocations()) {
                 final int sym = relocationSymbol(x, target);
                 if (sym >= 0) {
                     checkOffset(target, x.offset(), x.type());
-                    final int e = n * Relocation.ENTRY_SIZE;
+                    final int e = base + n * Relocation.ENTRY_SIZE;
                     I64.set(d, e, x.offset());
                     I64.set(d, e + 8, (long) sym << 32 | (x.type().code() & 0xffffffffL));
                     I64.set(d, e + 16, x.addend());
@@ -560,21 +631,22 @@ public final class ElfWriterImpl {
                 }
             }
         }
-        return n == count ? d : Arrays.copyOf(d, n * Relocation.ENTRY_SIZE);
+        return n;
     }
 
     /**
      * Copies the entries of an {@code SHT_RELA} section read from a file straight from its
      * bytes, rewriting only the symbol index: no relocation objects are made.
      */
-    private int copyRela(final BoundRelocationSectionImpl r, final Out target, final byte[] d, final int at) {
+    private int copyRela(final BoundRelocationSectionImpl r, final Out target, final byte[] d, final int base,
+                         final int at) {
         final byte[] src = r.model().bytes();
         final int[] map = null == r.table() ? null : boundSymbols(r.table());
         final int symbols = null == map ? 1 : map.length;
-        final long base = r.sectionOffset();
+        final long from = r.sectionOffset();
         int n = at;
         for (int i = 0, count = r.count(); i < count; i++) {
-            final int e = (int) (base + (long) i * Relocation.ENTRY_SIZE);
+            final int e = (int) (from + (long) i * Relocation.ENTRY_SIZE);
             final long offset = Bytes.u64(src, e);
             final long info = Bytes.u64(src, e + 8);
             final long sym = info >>> 32;
@@ -589,12 +661,12 @@ public final class ElfWriterImpl {
                 final Relocation x = r.relocations().get(i);
                 throw new ElfWriteException(String.format("relocation %s at offset 0x%x in section %s refers to symbol "
                         + "%s, which is not written", x.type().name(), offset, target.name,
-                        x.symbol().map(ElfSymbol::name).orElse("?")));
+                        x.symbol().map(ElfWriterImpl::describe).orElse("?")));
             }
             if (offset < 0 || (SectionType.Known.SHT_NOBITS.code() != target.type && offset >= target.size)) {
                 checkOffset(target, offset, RelocationType.of((int) info));
             }
-            final int o = n * Relocation.ENTRY_SIZE;
+            final int o = base + n * Relocation.ENTRY_SIZE;
             I64.set(d, o, offset);
             I64.set(d, o + 8, (long) out << 32 | (info & 0xffffffffL));
             I64.set(d, o + 16, Bytes.u64(src, e + 16));
@@ -631,16 +703,27 @@ public final class ElfWriterImpl {
         }
         throw new ElfWriteException(String.format("relocation %s at offset 0x%x in section %s refers to symbol %s, which "
                 + "is not written", r.type().name(), r.offset(), target.name,
-                r.symbol().map(ElfSymbol::name).orElse("?")));
+                r.symbol().map(ElfWriterImpl::describe).orElse("?")));
+    }
+
+    /** {@return a symbol's name for a message; section symbols are named after their section} */
+    private static String describe(final ElfSymbol s) {
+        if (s.name().isEmpty() && SymbolType.Known.STT_SECTION == s.type()) {
+            return "(section symbol of " + s.section().map(ElfSection::name).orElse("?") + ")";
+        }
+        return s.name();
     }
 
     private static void copyContents(final ElfSection s, final byte[] b, final int off, final int size) {
-        final BoundSectionImpl root = s instanceof UnboundSectionImpl u && u.keepsOriginContents() ? boundRoot(s)
-                : s instanceof BoundSectionImpl x ? x : null;
-        if (null != root && root.size() == size) {
-            System.arraycopy(root.model().bytes(), (int) root.offset(), b, off, size);
+        // A rename or flag change keeps the contents of the section it was derived from.
+        ElfSection from = s;
+        while (from instanceof UnboundSectionImpl u && u.keepsOriginContents()) {
+            from = u.origin().orElseThrow();
+        }
+        if (from instanceof BoundSectionImpl x && x.size() == size) {
+            System.arraycopy(x.model().bytes(), (int) x.offset(), b, off, size);
         } else {
-            s.contents().get(0, b, off, size);
+            from.contents().get(0, b, off, size);
         }
     }
 

@@ -37,22 +37,38 @@ public interface ElfBuilder {
      */
     ElfBuilder with(ElfElement element);
 
-    /** Adds a section. {@return this builder} */
+    /**
+     * Adds a section.
+     *
+     * @return this builder
+     */
     default ElfBuilder withSection(final ElfSection section) {
         return with(section);
     }
 
-    /** Adds a symbol. {@return this builder} */
+    /**
+     * Adds a symbol.
+     *
+     * @return this builder
+     */
     default ElfBuilder withSymbol(final ElfSymbol symbol) {
         return with(symbol);
     }
 
-    /** Adds relocations that apply to {@code target}. {@return this builder} */
+    /**
+     * Adds relocations that apply to {@code target}.
+     *
+     * @return this builder
+     */
     default ElfBuilder withRelocations(final ElfSection target, final List<Relocation> relocations) {
         return with(RelocationSection.of(target, relocations));
     }
 
-    /** Adds one relocation that applies to {@code target}. {@return this builder} */
+    /**
+     * Adds one relocation that applies to {@code target}.
+     *
+     * @return this builder
+     */
     default ElfBuilder withRelocation(final ElfSection target, final Relocation relocation) {
         return with(RelocationSection.of(target, List.of(relocation)));
     }

@@ -44,10 +44,10 @@ static inline void serialise(void)
 }
 
 /*
- * Wait politely: spin briefly, then sleep on this CPU's IPI eventfd for short slices. There
- * may be more pCPU threads than host cores, and the CPUs still on their way (and the driver)
- * need those cores; the driver kicks every CPU after release, and the slice bounds the delay
- * when it does not.
+ * Wait politely: spin briefly, then sleep on this CPU's IPI eventfd in 1 ms slices. There may
+ * be more pCPU threads than host cores, and the CPUs still on their way (and the driver) need
+ * those cores. The driver kicks every CPU after the release, so the slice only bounds the
+ * delay for a driver that does not.
  */
 static inline void rendezvous_relax(unsigned int *spins)
 {
@@ -56,7 +56,7 @@ static inline void rendezvous_relax(unsigned int *spins)
         return;
     }
     struct pollfd pfd = { .fd = cpu_info[smp_processor_id()].ipi_fd, .events = POLLIN };
-    struct timespec slice = { 0, 50 * 1000 };
+    struct timespec slice = { 0, 1000 * 1000 };
     if (ppoll(&pfd, 1, &slice, NULL) > 0) {
         uint64_t v;
         ssize_t n = read(pfd.fd, &v, sizeof(v));

@@ -77,6 +77,17 @@ static void show_stack(uint64_t rsp)
     printk("\n");
 }
 
+static __thread bool in_fault_handler;
+
+/* A fault inside the fault handler (a corrupt payload region table, a bad frame chain while
+ * reporting) must not recurse on the alternate stack: say so and stop at once. */
+static void nested_fault(void)
+{
+    static const char msg[] = "(XEN) fault inside the fault handler: stopping\n";
+    console_write_raw(msg, sizeof(msg) - 1);
+    _exit(XSPLICE_EXIT_PANIC);
+}
+
 static void stop_other_reporters(void)
 {
     if (__atomic_exchange_n(&crashing, 1, __ATOMIC_ACQ_REL))
@@ -110,10 +121,15 @@ static void do_page_fault(int sig, siginfo_t *si, void *ucv)
 {
     ucontext_t *uc = ucv;
     greg_t *g = uc->uc_mcontext.gregs;
-    uint64_t fixup = search_exception_table((uint64_t)g[REG_RIP]);
+    uint64_t fixup;
 
+    if (unlikely(in_fault_handler))
+        nested_fault();
+    in_fault_handler = true;
+    fixup = search_exception_table((uint64_t)g[REG_RIP]);
     if (likely(fixup)) {
         g[REG_RIP] = (greg_t)fixup;      /* fixup_exception(): resume there on sigreturn */
+        in_fault_handler = false;
         return;
     }
     stop_other_reporters();

@@ -107,7 +107,16 @@ public record HvImage(Path file, ElfModel elf, BuildId buildId, SymbolTable symb
 
     /** Runs {@code make} on the C sources into {@code outDir}. */
     public static void build(final Path sources, final Path outDir) throws IOException {
+        build(sources, outDir, Map.of());
+    }
+
+    /**
+     * Runs {@code make} on the C sources into {@code outDir} with extra make variables, e.g.
+     * {@code SOURCE_DATE_EPOCH} and {@code XEN_CHANGESET} for a byte-identical rebuild.
+     */
+    public static void build(final Path sources, final Path outDir, final Map<String, String> vars) throws IOException {
         final List<String> cmd = new ArrayList<>(List.of("make", "-s", "-C", sources.toString(), "O=" + outDir.toAbsolutePath()));
+        vars.forEach((k, v) -> cmd.add(k + "=" + v));
         final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {

@@ -101,6 +101,10 @@ public final class HypervisorProcess implements AutoCloseable {
             memory.close();
             throw diedOr(e);
         }
+        if (pid != memory.readLong(ctl + Ctl.PID)) {
+            memory.close();
+            throw new IOException("process " + pid + " is not hypervisor " + name + " (its xsplice_ctl.pid does not match)");
+        }
         final int abi = memory.readInt(ctl + Ctl.ABI_VERSION);
         if (HvLayout.ABI_VERSION != abi) {
             throw new IOException("hypervisor " + name + " speaks ABI " + abi + ", this supervisor " + HvLayout.ABI_VERSION);
@@ -112,6 +116,13 @@ public final class HypervisorProcess implements AutoCloseable {
         this.ipi = new int[nrCpus];
         for (int c = 0; c < nrCpus; c++) {
             ipi[c] = Linux.pidfdGetfd(pidfd, memory.readInt(ctl + Ctl.IPI_FD + 4L * c), "IPI eventfd of CPU" + c);
+        }
+        // Every address this side uses comes from the image's symbols: they must be the running image's.
+        final byte[] running = new Hypercalls(this, 0).buildId();
+        if (!java.util.Arrays.equals(running, image.buildId().bytes())) {
+            close();
+            throw new IOException("hypervisor " + name + " runs build-id " + java.util.HexFormat.of().formatHex(running) + " but "
+                    + image.file() + " has " + image.buildId().hex() + ": its symbols would be wrong");
         }
     }
 

@@ -79,7 +79,7 @@ public final class RendezvousBlock {
 
     /**
      * Lowers the flag, then releases the parked CPUs (each runs the CPU action and a
-     * serialising instruction). Parked CPUs sleep in 50 us slices after a short spin: kick
+     * serialising instruction). Parked CPUs sleep in 1 ms slices after a short spin: kick
      * them afterwards ({@link HypervisorProcess#kickAll()}) so they go at once.
      */
     public void release(final long gen) throws IOException {

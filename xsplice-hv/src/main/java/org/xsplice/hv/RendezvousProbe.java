@@ -40,10 +40,16 @@ public final class RendezvousProbe {
                 }
                 final boolean all = r.arrivedCount(gen) == cpus && r.commit(gen);
                 final long t1 = System.nanoTime();
+                final boolean[] parked = new boolean[cpus];
+                for (int c = 0; c < cpus; c++) {
+                    parked[c] = r.cpu(c).arrived() == gen;
+                }
                 r.release(gen);
                 hv.kickAll();
+                // Only CPUs that were parked leave this rendezvous; one that never arrived will
+                // not enter it any more (the flag is down), so it is not waited for.
                 for (int c = 0; c < cpus; c++) {
-                    while (r.cpu(c).left() != gen) {
+                    while (parked[c] && r.cpu(c).left() != gen) {
                         Thread.onSpinWait();
                     }
                 }

@@ -52,13 +52,20 @@ public final class Supervisor implements AutoCloseable {
     private final CompletableFuture<ExitStatus> terminated = new CompletableFuture<>();
     private volatile boolean stopping;
 
-    private Supervisor(final Config config) throws IOException {
+    private Supervisor(final Config config, final long attachPid) throws IOException {
         this.config = config;
         this.dir = config.run().create(config.name());
         Files.deleteIfExists(dir.resolve(RunDirectory.STATUS));
-        final HvImage image = HvImage.read(config.binary());
-        this.hv = HypervisorProcess.start(image, new HypervisorProcess.Options(config.name(), config.cpus(), config.workload(),
-                config.killOnExit(), dir.resolve(RunDirectory.CONSOLE_LOG)));
+        // Attaching: read the image the process was started from (/proc/PID/exe stays valid even
+        // if xen-syms was rebuilt since), so its symbols are the running ones.
+        final HvImage image = HvImage.read(0 < attachPid ? Path.of("/proc", Long.toString(attachPid), "exe") : config.binary());
+        if (0 < attachPid) {
+            // A supervisor died and left its hypervisor running: take it over as it is.
+            this.hv = HypervisorProcess.attach(image, config.name(), (int) attachPid, config.killOnExit());
+        } else {
+            this.hv = HypervisorProcess.start(image, new HypervisorProcess.Options(config.name(), config.cpus(), config.workload(),
+                    config.killOnExit(), dir.resolve(RunDirectory.CONSOLE_LOG)));
+        }
         Files.writeString(dir.resolve(RunDirectory.HYPERVISOR_PID), hv.pid() + "\n");
         Files.writeString(dir.resolve(RunDirectory.SUPERVISOR_PID), ProcessHandle.current().pid() + "\n");
         this.server = new ControlServer(config.run().socket(config.name()), this::handle);
@@ -67,7 +74,15 @@ public final class Supervisor implements AutoCloseable {
 
     /** Starts the hypervisor and serves its control socket; returns once both are up. */
     public static Supervisor start(final Config config) throws IOException {
-        return new Supervisor(config);
+        return new Supervisor(config, 0);
+    }
+
+    /**
+     * Takes over hypervisor {@code pid}, still running after its supervisor died (its state,
+     * being in the hypervisor's memory, is all still there).
+     */
+    public static Supervisor attach(final Config config, final long pid) throws IOException {
+        return new Supervisor(config, pid);
     }
 
     public HypervisorProcess hypervisor() {

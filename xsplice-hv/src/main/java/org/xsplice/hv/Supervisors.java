@@ -32,7 +32,9 @@ public final class Supervisors {
     }
 
     /**
-     * Starts a supervisor for {@code name} and waits until its socket answers.
+     * Starts a supervisor for {@code name} and waits until its socket answers. When a
+     * hypervisor of that name still runs without its supervisor, the new supervisor attaches
+     * to it instead of starting another.
      *
      * @return its answer to a ping
      * @throws ControlException EEXIST when one with that name is running
@@ -47,15 +49,15 @@ public final class Supervisors {
         if (running.isPresent()) {
             throw new ControlException("EEXIST", "hypervisor " + name + " is already running (pid " + running.get().pid() + ")");
         }
-        final Optional<Long> orphan = run.pid(name, RunDirectory.HYPERVISOR_PID).filter(Supervisors::alive);
-        if (orphan.isPresent() && run.status(name).isEmpty()) {
-            throw new ControlException("EEXIST", "hypervisor " + name + " (pid " + orphan.get()
-                    + ") is running without its supervisor; stop it with: xsplice-hv stop --name " + name);
-        }
+        // A hypervisor whose supervisor died keeps running (and keeps its patch state): re-attach.
+        final Optional<Long> orphan = run.pid(name, RunDirectory.HYPERVISOR_PID).filter(Supervisors::alive)
+                .filter(_ -> run.status(name).isEmpty());
         final Path binary = HvImage.locate(env);
         final Path dir = run.create(name);
         Files.deleteIfExists(dir.resolve(RunDirectory.STATUS));
-        Files.deleteIfExists(dir.resolve(RunDirectory.CONSOLE_LOG));
+        if (orphan.isEmpty()) {
+            Files.deleteIfExists(dir.resolve(RunDirectory.CONSOLE_LOG));
+        }
         final Path log = dir.resolve(RunDirectory.SUPERVISOR_LOG);
         final String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         final List<String> cmd = new ArrayList<>();
@@ -66,6 +68,7 @@ public final class Supervisors {
                 "-cp", System.getProperty("java.class.path"), SupervisorMain.class.getName(),
                 "--name", name, "--cpus", Integer.toString(cpus), "--workload", workload,
                 "--run-dir", run.base().toAbsolutePath().toString(), "--binary", binary.toAbsolutePath().toString()));
+        orphan.ifPresent(pid -> cmd.addAll(List.of("--attach", Long.toString(pid))));
         final Process p = new ProcessBuilder(cmd).redirectInput(new File("/dev/null"))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectErrorStream(true).start();
         final long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();

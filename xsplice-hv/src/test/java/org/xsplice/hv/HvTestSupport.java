@@ -20,6 +20,16 @@ final class HvTestSupport {
         return image;
     }
 
+    /** Stops {@code hv} if it still runs and releases it (every test's @AfterEach). */
+    static void stopAndClose(final HypervisorProcess hv) throws IOException {
+        if (null != hv) {
+            if (hv.isRunning()) {
+                hv.shutdown(java.time.Duration.ofSeconds(5));
+            }
+            hv.close();
+        }
+    }
+
     static String uniqueName(final String prefix) {
         return prefix + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
     }

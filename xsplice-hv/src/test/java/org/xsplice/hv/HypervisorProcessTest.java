@@ -28,12 +28,7 @@ class HypervisorProcessTest {
 
     @AfterEach
     void stop() throws IOException {
-        if (null != hv) {
-            if (hv.isRunning()) {
-                hv.shutdown(Duration.ofSeconds(5));
-            }
-            hv.close();
-        }
+        HvTestSupport.stopAndClose(hv);
     }
 
     @Test

@@ -53,12 +53,7 @@ class PayloadRegionTest {
 
     @AfterEach
     void stop() throws IOException {
-        if (null != hv) {
-            if (hv.isRunning()) {
-                hv.shutdown(Duration.ofSeconds(5));
-            }
-            hv.close();
-        }
+        HvTestSupport.stopAndClose(hv);
     }
 
     /** Lays out text | extable | symbols | strings | region table in the area and publishes the table. */
@@ -123,5 +118,16 @@ class PayloadRegionTest {
         final String console = Files.readString(dir.resolve("console.log"));
         assertTrue(console.contains("] copy_from_bad+0x15/0x24 [testpayload]"), console);
         assertTrue(console.contains("F pv_hypercall+"), console);
+    }
+
+    @Test
+    void aCorruptRegionTableStopsTheHypervisorInsteadOfLoopingInTheHandler() throws Exception {
+        hv = HvTestSupport.start(dir, HvTestSupport.uniqueName("regbad"), 1, "normal");
+        install(true);
+        hv.memory().writeLong(hv.image().address(Regions.SYMBOL, 8), 0x1000);   // points at page 1: unmapped
+        final HypervisorCrashedException e = assertThrows(HypervisorCrashedException.class,
+                () -> new Hypercalls(hv, 0).raw(CONSOLE_IO, new byte[0], 0, 0, 16, 0));
+        assertEquals(ExitStatus.PANIC, e.status().code());
+        assertTrue(Files.readString(dir.resolve("console.log")).contains("(XEN) fault inside the fault handler: stopping"));
     }
 }

@@ -25,10 +25,7 @@ class RendezvousTest {
 
     @AfterEach
     void stop() throws IOException {
-        if (null != hv) {
-            hv.shutdown(Duration.ofSeconds(5));
-            hv.close();
-        }
+        HvTestSupport.stopAndClose(hv);
     }
 
     private static void awaitAll(final RendezvousBlock r, final long gen, final long deadline) throws Exception {

@@ -46,9 +46,7 @@ public final class ProcMemoryImpl implements HypervisorMemory, AutoCloseable {
     @Override
     public long readLong(final long address) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
-            final MemorySegment seg = a.allocate(8, 8);
-            Linux.preadFully(fd, seg, address, what);
-            return seg.get(JAVA_LONG_UNALIGNED, 0);
+            return readScalar(a, address, 8).get(JAVA_LONG_UNALIGNED, 0);
         }
     }
 
@@ -64,9 +62,7 @@ public final class ProcMemoryImpl implements HypervisorMemory, AutoCloseable {
     @Override
     public int readInt(final long address) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
-            final MemorySegment seg = a.allocate(4, 4);
-            Linux.preadFully(fd, seg, address, what);
-            return seg.get(JAVA_INT_UNALIGNED, 0);
+            return readScalar(a, address, 4).get(JAVA_INT_UNALIGNED, 0);
         }
     }
 
@@ -77,6 +73,13 @@ public final class ProcMemoryImpl implements HypervisorMemory, AutoCloseable {
             seg.set(JAVA_INT_UNALIGNED, 0, value);
             Linux.pwriteFully(fd, seg, address, what);
         }
+    }
+
+    /** One pread of a naturally aligned scalar: the kernel copies it with one load, never torn. */
+    private MemorySegment readScalar(final Arena a, final long address, final int size) throws ErrnoException {
+        final MemorySegment seg = a.allocate(size, size);
+        Linux.preadFully(fd, seg, address, what);
+        return seg;
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.xsplice.hypervisor.symbols.internal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 import org.xsplice.hypervisor.symbols.Symbol;
 import org.xsplice.hypervisor.symbols.SymbolLocation;
@@ -26,19 +27,17 @@ public final class ChainedSymbolTableImpl implements SymbolTable {
 
     @Override
     public Optional<Symbol> lookup(final String name) {
-        for (final SymbolTable t : tables) {
-            final Optional<Symbol> s = t.lookup(name);
-            if (s.isPresent()) {
-                return s;
-            }
-        }
-        return Optional.empty();
+        return first(t -> t.lookup(name));
     }
 
     @Override
     public Optional<Symbol> find(final String name) {
+        return first(t -> t.find(name));
+    }
+
+    private Optional<Symbol> first(final Function<SymbolTable, Optional<Symbol>> query) {
         for (final SymbolTable t : tables) {
-            final Optional<Symbol> s = t.find(name);
+            final Optional<Symbol> s = query.apply(t);
             if (s.isPresent()) {
                 return s;
             }

@@ -20,6 +20,9 @@ import org.xsplice.hypervisor.Errno;
 import org.xsplice.hypervisor.ErrnoException;
 import org.xsplice.hypervisor.symbols.SymbolException;
 import org.xsplice.hypervisor.symbols.SymbolLocation;
+import org.xsplice.hypervisor.symbols.SymbolTable;
+import org.xsplice.hypervisor.loader.LoadedPayload;
+import org.xsplice.payload.PayloadException;
 
 /**
  * Keeps one reference hypervisor: starts it, watches it (its tracer), serves its control
@@ -49,6 +52,7 @@ public final class Supervisor implements AutoCloseable {
     private final Path dir;
     private final HypervisorProcess hv;
     private final ControlServer server;
+    private final LivePayloads payloads;
     private final CompletableFuture<ExitStatus> terminated = new CompletableFuture<>();
     private volatile boolean stopping;
 
@@ -68,6 +72,7 @@ public final class Supervisor implements AutoCloseable {
         }
         Files.writeString(dir.resolve(RunDirectory.HYPERVISOR_PID), hv.pid() + "\n");
         Files.writeString(dir.resolve(RunDirectory.SUPERVISOR_PID), ProcessHandle.current().pid() + "\n");
+        this.payloads = new LivePayloads(hv);
         this.server = new ControlServer(config.run().socket(config.name()), this::handle);
         hv.exit().whenComplete((status, err) -> ended(status));
     }
@@ -159,6 +164,14 @@ public final class Supervisor implements AutoCloseable {
                     }
                     yield new Response.StatsReply(out);
                 }
+                case Request.Upload(final String name, final byte[] bytes) -> status(payloads.registry().upload(name, bytes));
+                case Request.GetPayload(final String name) -> status(payloads.registry().get(name));
+                case Request.ListPayloads() -> new Response.PayloadList(
+                        payloads.registry().list().stream().map(Supervisor::status).toList());
+                case Request.Unload(final String name) -> {
+                    payloads.registry().unload(name);
+                    yield new Response.Done();
+                }
                 case Request.Stop() -> {
                     stop();
                     yield new Response.Done();
@@ -168,6 +181,8 @@ public final class Supervisor implements AutoCloseable {
             return new Response.Failure("ESRCH", e.getMessage() + " (console: " + dir.resolve(RunDirectory.CONSOLE_LOG) + ")");
         } catch (final ErrnoException e) {
             return new Response.Failure(Errno.name(e.errno()), e.getMessage());
+        } catch (final PayloadException e) {
+            return new Response.Failure(e.errno().name(), e.getMessage());
         } catch (final SymbolException e) {
             return new Response.Failure(e.errno().name(), e.getMessage());
         } catch (final IOException | RuntimeException e) {
@@ -175,14 +190,24 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    private static Response.PayloadStatus status(final LoadedPayload p) {
+        return new Response.PayloadStatus(p.name(), p.state().code(), p.state().name(), p.rc(), p.metadata());
+    }
+
+    /** {@return the payloads of this hypervisor} */
+    public LivePayloads payloads() {
+        return payloads;
+    }
+
     private Response symbol(final String query) {
         final String q = query.strip();
+        final SymbolTable symbols = payloads.symbols(hv.image().symbols());
         if (q.startsWith("0x") || q.startsWith("0X")) {
             final long addr = Long.parseUnsignedLong(q.substring(2), 16);
-            return new Response.SymbolReply(addr, hv.image().symbols().symbolize(addr).map(SymbolLocation::bracketed).orElse(""));
+            return new Response.SymbolReply(addr, symbols.symbolize(addr).map(SymbolLocation::bracketed).orElse(""));
         }
-        final long addr = hv.image().symbols().resolve(q);
-        return new Response.SymbolReply(addr, hv.image().symbols().symbolize(addr).map(SymbolLocation::bracketed).orElse(""));
+        final long addr = symbols.resolve(q);
+        return new Response.SymbolReply(addr, symbols.symbolize(addr).map(SymbolLocation::bracketed).orElse(""));
     }
 
     /** Stops the hypervisor in an orderly way and waits for the supervisor's cleanup. */

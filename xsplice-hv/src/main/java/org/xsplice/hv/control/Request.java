@@ -29,6 +29,22 @@ public sealed interface Request {
     record Stats() implements Request {
     }
 
+    /** UPLOAD: check and load a payload (state CHECKED); answered with {@link Response.PayloadStatus}. */
+    record Upload(String name, byte[] payload) implements Request {
+    }
+
+    /** GET one payload's status. */
+    record GetPayload(String name) implements Request {
+    }
+
+    /** LIST every payload, in load order. */
+    record ListPayloads() implements Request {
+    }
+
+    /** UNLOAD a CHECKED payload and free its memory. */
+    record Unload(String name) implements Request {
+    }
+
     /** Stop the hypervisor and the supervisor. */
     record Stop() implements Request {
     }

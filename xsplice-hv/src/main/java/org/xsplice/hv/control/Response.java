@@ -31,6 +31,22 @@ public sealed interface Response {
     record StatsReply(List<CpuCounters> cpus) implements Response {
     }
 
+    /**
+     * A payload as GET/LIST show it.
+     *
+     * @param name     its name
+     * @param state    Xen's state number (1 CHECKED, 2 APPLIED)
+     * @param status   the state's name
+     * @param rc       0 or the negative errno of its last action
+     * @param metadata its .modinfo strings joined by ';'
+     */
+    record PayloadStatus(String name, int state, String status, int rc, String metadata) implements Response {
+    }
+
+    /** LIST: every payload, in load order. */
+    record PayloadList(List<PayloadStatus> payloads) implements Response {
+    }
+
     /** The request was carried out; nothing to return. */
     record Done() implements Response {
     }

@@ -1,6 +1,5 @@
 package org.xsplice.hypervisor.loader;
 
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -91,9 +90,10 @@ public interface HypervisorTarget {
                 for (final ElfSection s : image.sections()) {
                     if (s.has(SectionFlag.SHF_ALLOC) && SectionType.Known.SHT_PROGBITS == s.type()
                             && address >= s.address() && address - s.address() <= s.size() - length) {
-                        final byte[] all = s.bytes();
-                        final int off = (int) (address - s.address());
-                        return Arrays.copyOfRange(all, off, off + length);
+                        final java.nio.ByteBuffer c = s.contents();
+                        final byte[] out = new byte[length];
+                        c.get(c.position() + (int) (address - s.address()), out);
+                        return out;
                     }
                 }
                 throw new PayloadException(Errno.EFAULT, "hypervisor address 0x" + Long.toHexString(address)

@@ -337,7 +337,9 @@ class RefusalTest {
     @Test
     void funcsSizeNotAMultiple() {
         final long h = Bytes.header(hello, ".livepatch.funcs");
-        refuse(Bytes.put(hello, h + 32, 8, 100), Errno.EINVAL, ".livepatch.funcs has size 100");
+        final byte[] b = Bytes.put(hello, h + 32, 8, 100);
+        refuse(Bytes.put(b, Bytes.symbol(b, "xsplice_func_hello_xen_extra_version") + 16, 8, 100), Errno.EINVAL,
+                ".livepatch.funcs has size 100");
     }
 
     @Test
@@ -443,6 +445,12 @@ class RefusalTest {
         final byte[] b = hv.payload("extable");
         final long h = Bytes.header(b, ".ex_table");
         refuse(Bytes.put(b, h + 32, 8, 12), Errno.EINVAL, ".ex_table has size 12");
+    }
+
+    @Test
+    void symbolOutsideItsSection() {
+        refuse(Bytes.put(hello, Bytes.symbol(hello, "hello_exported_helper") + 16, 8, 0x1000), Errno.EINVAL,
+                "'hello_exported_helper'", "st_size 0x1000", "lies outside its section");
     }
 
     @Test

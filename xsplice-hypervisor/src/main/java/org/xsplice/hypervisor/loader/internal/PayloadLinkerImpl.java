@@ -312,17 +312,19 @@ public final class PayloadLinkerImpl {
             }
             final int p = s.has(SectionFlag.SHF_EXECINSTR) ? 0 : s.has(SectionFlag.SHF_WRITE) ? 1 : 2;
             final long align = Math.max(1, s.alignment());
-            if (align > AreaAllocator.PAGE) {
-                throw invalid("section " + s.index() + " (" + s.name() + ") asks for alignment " + align
+            if (Long.compareUnsigned(s.alignment(), AreaAllocator.PAGE) > 0) {
+                throw invalid("section " + s.index() + " (" + s.name() + ") asks for alignment "
+                        + Long.toUnsignedString(s.alignment())
                         + ", more than a page");
             }
             final long at = (partSize[p] + align - 1) & -align;
             part[s.index()] = p;
             partOffset[s.index()] = at;
-            partSize[p] = at + s.size();
-            if (partSize[p] > PayloadLoader.MAX_SIZE * 2L) {
+            if (Long.compareUnsigned(s.size(), PayloadLoader.MAX_SIZE * 2L) > 0
+                    || at + s.size() > PayloadLoader.MAX_SIZE * 2L) {
                 throw invalid("section " + s.index() + " (" + s.name() + ") makes the payload's image larger than 4 MiB");
             }
+            partSize[p] = at + s.size();
         }
         textSize = partSize[0];
         rwSize = partSize[1];
@@ -339,7 +341,12 @@ public final class PayloadLinkerImpl {
             final int off = (int) (partStart[part[s.index()]] + partOffset[s.index()]);
             sectionImageOffset[s.index()] = off;
             if (SectionType.Known.SHT_NOBITS != s.type()) {
-                s.contents().get(image, off, (int) s.size());
+                final java.nio.ByteBuffer c = s.contents();
+                if (c.remaining() != s.size()) {
+                    throw invalid("section " + s.index() + " (" + s.name() + ") of type " + s.type().name()
+                            + " is allocated but has " + c.remaining() + " of its " + s.size() + " bytes in the file");
+                }
+                c.get(image, off, (int) s.size());
             }
         }
     }
@@ -413,6 +420,12 @@ public final class PayloadLinkerImpl {
             } else if (shndx >= shnum) {
                 throw invalid(where + " has section index " + shndx + ", past the " + shnum + " sections");
             } else if (sectionAddr[shndx] >= 0) {
+                final long secSize = sections.get(shndx).size();
+                if (Long.compareUnsigned(s.value(), secSize) > 0 || Long.compareUnsigned(s.size(), secSize - s.value()) > 0) {
+                    throw invalid(where + " (st_value 0x" + Long.toHexString(s.value()) + ", st_size 0x"
+                            + Long.toHexString(s.size()) + ") lies outside its section " + shndx + " ("
+                            + sections.get(shndx).name() + ", 0x" + Long.toHexString(secSize) + " bytes)");
+                }
                 symbolValue[i] = sectionAddr[shndx] + s.value();
                 symbolLoaded[i] = true;
             }
@@ -662,6 +675,10 @@ public final class PayloadLinkerImpl {
 
     private BuildId buildIdNote(final String section) {
         final ElfSection s = model.section(section).orElseThrow();
+        if (SectionType.Known.SHT_NOTE != s.type()) {
+            throw invalid("section " + s.index() + " (" + section + ") has type " + s.type().name()
+                    + ", expected SHT_NOTE");
+        }
         final List<ElfNote> notes = model.notes(s);
         if (notes.isEmpty() || !notes.getFirst().isBuildId() || 0 == notes.getFirst().descriptorSize()) {
             throw invalid("section " + section + " does not hold a GNU build-id note (owner \"GNU\", type 3)"

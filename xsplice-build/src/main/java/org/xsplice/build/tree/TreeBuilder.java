@@ -41,7 +41,7 @@ public record TreeBuilder(List<String> make, List<String> vars, int jobs, Consum
 
     /** Applies a unified diff to {@code tree} with {@code patch -p1}, or throws with patch's own message. */
     public static void applyPatch(final Path tree, final Path patch) throws IOException {
-        run(List.of("patch", "-p1", "--batch", "--forward", "--no-backup-if-mismatch", "-d", tree.toString(), "-i",
+        run(List.of("patch", "-p1", "--batch", "--forward", "--fuzz=0", "--no-backup-if-mismatch", "-d", tree.toString(), "-i",
                 patch.toAbsolutePath().toString()), null, "applying " + patch.getFileName());
     }
 

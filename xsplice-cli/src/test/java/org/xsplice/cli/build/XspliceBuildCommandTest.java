@@ -74,7 +74,7 @@ class XspliceBuildCommandTest {
             assertTrue(Files.notExists(payload), ctx);
             return payload;
         }
-        final Run c = run(new XenXspliceCommand(), "check", payload.toString(), "--target", t.target().toString(),
+        final Run c = run(new XenXspliceCommand(System.getenv()), "check", payload.toString(), "--target", t.target().toString(),
                 "--name", s.name());
         assertEquals(0, c.exit(), "xen-xsplice check: " + c.out() + c.err() + "\n" + ctx);
         assertTrue(c.out().contains(": OK ("), c.out());

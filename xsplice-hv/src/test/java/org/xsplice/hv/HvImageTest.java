@@ -24,7 +24,7 @@ class HvImageTest {
         assertTrue(Files.isExecutable(out));
         final HvImage img = HvImage.read(out);
         final String flags = img.stringConstant("xen_compile_flags").orElseThrow();
-        for (final String f : new String[] {"-O2", "-ffunction-sections", "-fdata-sections", "-fno-omit-frame-pointer", "-fno-pie"}) {
+        for (final String f : new String[] {"-O2", "-ffunction-sections", "-fdata-sections", "-fno-omit-frame-pointer", "-fpie"}) {
             assertTrue(flags.contains(f), flags);
         }
         // Static functions are named file#symbol; the reserved area is inside the image.

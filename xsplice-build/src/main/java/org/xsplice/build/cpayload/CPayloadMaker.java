@@ -100,6 +100,36 @@ public final class CPayloadMaker {
         }
     }
 
+    /**
+     * The note and link step of {@link #make} on its own, for payload objects made elsewhere
+     * (xsplice-build's differ): fills and checks the entries' sizes, makes the funcs read-only,
+     * adds both depends notes and links with {@code ld -r --build-id=sha1}.
+     *
+     * @param object  the payload object, with {@code .livepatch.funcs}
+     * @param target  the hypervisor binary it patches
+     * @param depends the build-id for {@code .livepatch.depends}; empty: the target's
+     * @param output  the payload file to write
+     * @return the payload's own build-id
+     * @throws CPayloadException when an entry cannot be completed or linking fails
+     * @throws IOException       when a file cannot be written
+     */
+    public static BuildId finish(final ElfModel object, final ElfModel target, final Optional<BuildId> depends,
+                                 final Path output) throws IOException {
+        final BuildId xen = target.buildId().orElseThrow(() ->
+                new CPayloadException("target has no GNU build-id note"));
+        final Path work = Files.createTempDirectory("xsplice-finish");
+        try {
+            final Path tmp = work.resolve("payload.tmp.o");
+            Files.write(tmp, complete(object, target, xen, depends.orElse(xen)));
+            final Path out = output.toAbsolutePath();
+            run(List.of("ld", "-r", "--build-id=sha1", "-o", out.toString(), tmp.toString()), work);
+            return Elf.of().parse(out).buildId().orElseThrow(() ->
+                    new CPayloadException("ld -r --build-id=sha1 wrote no build-id note into " + out));
+        } finally {
+            deleteTree(work);
+        }
+    }
+
     /** Fills the sizes of every entry, makes the funcs read-only and adds both depends notes. */
     static byte[] complete(final ElfModel m, final ElfModel target, final BuildId xen, final BuildId depends) {
         final Optional<ElfSection> funcs = m.section(PayloadSections.FUNCS);

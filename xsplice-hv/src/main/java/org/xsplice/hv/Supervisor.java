@@ -7,9 +7,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 import org.xsplice.hv.control.ControlServer;
@@ -23,6 +25,9 @@ import org.xsplice.hypervisor.symbols.SymbolLocation;
 import org.xsplice.hypervisor.symbols.SymbolTable;
 import org.xsplice.hypervisor.loader.LoadedPayload;
 import org.xsplice.payload.PayloadException;
+import org.xsplice.hypervisor.trust.SignatureGate;
+import org.xsplice.sign.Policy;
+import org.xsplice.sign.Verification;
 
 /**
  * Keeps one reference hypervisor: starts it, watches it (its tracer), serves its control
@@ -40,11 +45,19 @@ public final class Supervisor implements AutoCloseable {
      * @param binary     the xen-syms image
      * @param killOnExit whether the hypervisor dies with this JVM (in-process tests)
      */
-    public record Config(String name, int cpus, String workload, RunDirectory run, Path binary, boolean killOnExit) {
+    public record Config(String name, int cpus, String workload, RunDirectory run, Path binary, boolean killOnExit,
+                         SignatureGate signatures) {
         public Config {
             RunDirectory.checkName(name);
             Objects.requireNonNull(run, "run");
             Objects.requireNonNull(binary, "binary");
+            Objects.requireNonNull(signatures, "signatures");
+        }
+
+        /** A configuration that loads payloads whether signed or not. */
+        public Config(final String name, final int cpus, final String workload, final RunDirectory run, final Path binary,
+                      final boolean killOnExit) {
+            this(name, cpus, workload, run, binary, killOnExit, SignatureGate.off());
         }
     }
 
@@ -53,6 +66,8 @@ public final class Supervisor implements AutoCloseable {
     private final HypervisorProcess hv;
     private final ControlServer server;
     private final LivePayloads payloads;
+    /** What the signature check said of each payload, for LIST; empty after a supervisor restart. */
+    private final Map<String, String> signatures = new ConcurrentHashMap<>();
     private final CompletableFuture<ExitStatus> terminated = new CompletableFuture<>();
     private volatile boolean stopping;
 
@@ -164,12 +179,13 @@ public final class Supervisor implements AutoCloseable {
                     }
                     yield new Response.StatsReply(out);
                 }
-                case Request.Upload(final String name, final byte[] bytes) -> status(payloads.registry().upload(name, bytes));
+                case Request.Upload(final String name, final byte[] bytes) -> status(upload(name, bytes));
                 case Request.GetPayload(final String name) -> status(payloads.registry().get(name));
                 case Request.ListPayloads() -> new Response.PayloadList(
-                        payloads.registry().list().stream().map(Supervisor::status).toList());
+                        payloads.registry().list().stream().map(this::status).toList());
                 case Request.Unload(final String name) -> {
                     payloads.registry().unload(name);
+                    signatures.remove(name);
                     yield new Response.Done();
                 }
                 case Request.Stop() -> {
@@ -190,8 +206,27 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
-    private static Response.PayloadStatus status(final LoadedPayload p) {
-        return new Response.PayloadStatus(p.name(), p.state().code(), p.state().name(), p.rc(), p.metadata());
+    /** The signature check comes before any other processing of the bytes, as in docs/security.md. */
+    private LoadedPayload upload(final String name, final byte[] bytes) {
+        final Verification v = config.signatures().admit(name, bytes);
+        if (v instanceof Verification.Unsigned u && config.signatures().policy() != Policy.OFF) {
+            System.err.println("xsplice-hv: WARNING: payload '" + name + "' is not trusted and loads only because the "
+                    + "signature policy is warn: " + u.message());
+        }
+        final LoadedPayload p = payloads.registry().upload(name, bytes);
+        // Under policy off nothing was checked, so LIST has nothing to say about trust.
+        signatures.put(name, config.signatures().policy() == Policy.OFF ? "" : v.describe());
+        return p;
+    }
+
+    private Response.PayloadStatus status(final LoadedPayload p) {
+        return new Response.PayloadStatus(p.name(), p.state().code(), p.state().name(), p.rc(), p.metadata(),
+                signatures.getOrDefault(p.name(), ""));
+    }
+
+    /** {@return the hypervisor's name} */
+    public String name() {
+        return config.name();
     }
 
     /** {@return the payloads of this hypervisor} */

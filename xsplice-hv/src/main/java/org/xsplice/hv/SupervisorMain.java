@@ -8,7 +8,8 @@ import org.xsplice.hv.control.RunDirectory;
 
 /**
  * The supervisor process that {@code xsplice-hv start} launches in its own session:
- * {@code SupervisorMain --name N --cpus C --workload W --run-dir D --binary B [--attach PID]}. It runs until
+ * {@code SupervisorMain --name N --cpus C --workload W --run-dir D --binary B [--attach PID]
+ * [--signature-policy off|warn|require --keyring DIR --revoked FILE]}. It runs until
  * the hypervisor stops or crashes; exit status 0 after a stop, 3 after a crash.
  */
 public final class SupervisorMain {
@@ -22,7 +23,8 @@ public final class SupervisorMain {
         }
         try {
             final Supervisor.Config config = new Supervisor.Config(o.get("--name"), Integer.parseInt(o.getOrDefault("--cpus", "4")),
-                    o.getOrDefault("--workload", "normal"), new RunDirectory(Path.of(o.get("--run-dir"))), Path.of(o.get("--binary")), false);
+                    o.getOrDefault("--workload", "normal"), new RunDirectory(Path.of(o.get("--run-dir"))), Path.of(o.get("--binary")), false,
+                    TrustSettings.parse(o).gate());
             final Supervisor s = o.containsKey("--attach") ? Supervisor.attach(config, Long.parseLong(o.get("--attach")))
                     : Supervisor.start(config);
             System.err.println("xsplice-hv: hypervisor " + o.get("--name") + " running (pid " + s.hypervisor().pid() + ", "

@@ -41,6 +41,16 @@ public final class Supervisors {
      */
     public static Response.Pong start(final RunDirectory run, final String name, final int cpus, final String workload,
                                       final Map<String, String> env) throws IOException {
+        return start(run, name, cpus, workload, env, TrustSettings.OFF);
+    }
+
+    /**
+     * Starts a hypervisor that checks payload signatures at upload as {@code trust} says.
+     *
+     * @see #start(RunDirectory, String, int, String, Map)
+     */
+    public static Response.Pong start(final RunDirectory run, final String name, final int cpus, final String workload,
+                                      final Map<String, String> env, final TrustSettings trust) throws IOException {
         RunDirectory.checkName(name);
         if (cpus < 1 || cpus > HvLayout.NR_CPUS_MAX) {
             throw new ControlException("EINVAL", "--cpus must be between 1 and " + HvLayout.NR_CPUS_MAX);
@@ -68,6 +78,7 @@ public final class Supervisors {
                 "-cp", System.getProperty("java.class.path"), SupervisorMain.class.getName(),
                 "--name", name, "--cpus", Integer.toString(cpus), "--workload", workload,
                 "--run-dir", run.base().toAbsolutePath().toString(), "--binary", binary.toAbsolutePath().toString()));
+        cmd.addAll(trust.arguments());
         orphan.ifPresent(pid -> cmd.addAll(List.of("--attach", Long.toString(pid))));
         final Process p = new ProcessBuilder(cmd).redirectInput(new File("/dev/null"))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectErrorStream(true).start();

@@ -92,7 +92,7 @@ class PayloadUploadTest {
     void uploadLinkSymboliseListDumpUnload() throws IOException {
         final NavigableMap<Long, Long> emptyArea = supervisor.payloads().registry().area().freeRanges();
         final Response.PayloadStatus s = call(new Request.Upload("hello", hello), Response.PayloadStatus.class);
-        assertEquals(new Response.PayloadStatus("hello", 1, "CHECKED", 0, "version=1.0"), s);
+        assertEquals(new Response.PayloadStatus("hello", 1, "CHECKED", 0, "version=1.0", ""), s);
         final LoadedPayload p = supervisor.payloads().registry().get("hello");
         final HypervisorProcess hv = supervisor.hypervisor();
         final LoadedFunc f = p.funcs().getFirst();

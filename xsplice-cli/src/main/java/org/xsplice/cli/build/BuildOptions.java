@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options of a patch build, shared by {@code xsplice-build} and {@code xsplice-build build}. */
@@ -51,4 +52,7 @@ public final class BuildOptions {
 
     @Option(names = "--report", paramLabel = "FILE", description = "also write the report to FILE")
     Path report;
+
+    @Mixin
+    SigningOptions signing;
 }

@@ -13,10 +13,12 @@ import org.xsplice.build.cpayload.CPayloadOptions;
 import org.xsplice.cli.ExitCodes;
 import org.xsplice.elf.BuildId;
 import org.xsplice.elf.Elf;
+import org.xsplice.sign.SigningException;
 
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -49,6 +51,9 @@ public final class CfileCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true)
     Depends depends;
 
+    @Mixin
+    SigningOptions signing;
+
     static final class Depends {
         @Option(names = "--depends", paramLabel = "BUILD-ID", description = "stack on the payload with this build-id (hex)")
         String buildId;
@@ -70,9 +75,10 @@ public final class CfileCommand implements Callable<Integer> {
                         new CPayloadException(depends.file + " has no build-id note")));
             }
             final BuildId id = CPayloadMaker.make(new CPayloadOptions(source, target, out, dep, includes));
-            spec.commandLine().getOut().println(out + ": build-id " + id.hex());
+            spec.commandLine().getOut().println(out + ": build-id " + id.hex()
+                    + signing.signInPlace(out).map(s -> ", " + s).orElse(""));
             return ExitCodes.OK;
-        } catch (final CPayloadException | IllegalArgumentException e) {
+        } catch (final CPayloadException | IllegalArgumentException | SigningException e) {
             spec.commandLine().getErr().println("xsplice-build: cfile " + source + " failed: " + e.getMessage());
             return ExitCodes.ERROR;
         }

@@ -94,6 +94,14 @@ public final class XspliceBuildCommand implements Callable<Integer> {
             err.println("xsplice-build: " + e.getMessage());
             return ExitCodes.ERROR;
         }
+        if (r.payload().isPresent()) {
+            try {
+                o.signing.signInPlace(r.payload().get()).ifPresent(s -> err.println("xsplice-build: " + r.payload().get() + " " + s));
+            } catch (final IllegalArgumentException | org.xsplice.sign.SigningException e) {
+                err.println("xsplice-build: signing " + r.payload().get() + " failed: " + e.getMessage());
+                return ExitCodes.ERROR;
+            }
+        }
         final String report = BuildReport.render(r.name(), r.diffs());
         if (null != o.report) {
             Files.writeString(o.report, report);

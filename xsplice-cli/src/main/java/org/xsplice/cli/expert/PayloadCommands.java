@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import org.xsplice.cli.ExitCodes;
@@ -17,6 +18,7 @@ import org.xsplice.payload.Errno;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -60,10 +62,16 @@ final class PayloadCommands {
         String name;
         @Parameters(index = "1", paramLabel = "FILE")
         Path file;
+        @Mixin
+        SignatureOptions signature;
 
         @Override
         public Integer call() throws IOException {
             final byte[] bytes = Files.readAllBytes(file);
+            final Optional<Integer> refused = signature.refuse("upload " + name, name, bytes, spec.commandLine().getErr());
+            if (refused.isPresent()) {
+                return refused.get();
+            }
             return run(top, spec, "upload " + name, (c, out) -> {
                 out.printf("Uploading %s... ", file);
                 out.flush();
@@ -115,12 +123,17 @@ final class PayloadCommands {
         if (ps.isEmpty()) {
             return "Nothing to list\n";
         }
-        final StringBuilder sb = new StringBuilder(String.format(" %-39s| %-11s| %s%n", "ID", "status", "metadata"));
-        sb.append("-".repeat(40)).append('+').append("-".repeat(12)).append('+').append("-".repeat(15)).append('\n');
+        // Xen's three columns; a fourth only where the hypervisor checked signatures.
+        final boolean trust = ps.stream().anyMatch(p -> !p.signature().isEmpty());
+        final StringBuilder sb = new StringBuilder(String.format(" %-39s| %-11s| %s%s%n", "ID", "status", "metadata",
+                trust ? " | signature" : ""));
+        sb.append("-".repeat(40)).append('+').append("-".repeat(12)).append('+').append("-".repeat(15))
+                .append(trust ? "+" + "-".repeat(30) : "").append('\n');
         for (final Response.PayloadStatus p : ps) {
             final String status = 0 == p.rc() ? p.status()
                     : p.status() + " (" + p.rc() + ", " + Errno.of(p.rc()).map(Errno::text).orElse("errno " + -p.rc()) + ")";
-            sb.append(String.format("%-40s| %-11s| %s%n", p.name(), status, p.metadata()));
+            sb.append(String.format("%-40s| %-11s| %s%s%n", p.name(), status, p.metadata(),
+                    trust ? " | " + (p.signature().isEmpty() ? "unknown" : p.signature()) : ""));
         }
         return sb.toString();
     }

@@ -2,17 +2,22 @@ package org.xsplice.cli.hv;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import org.xsplice.cli.Cli;
 import org.xsplice.cli.ExitCodes;
 import org.xsplice.cli.VersionProvider;
 import org.xsplice.hv.Supervisors;
+import org.xsplice.hv.TrustSettings;
 import org.xsplice.hv.control.ControlClient;
 import org.xsplice.hv.control.ControlException;
 import org.xsplice.hv.control.Response;
+import org.xsplice.sign.Policy;
+import org.xsplice.sign.SigningException;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,6 +78,15 @@ public final class XspliceHvCommand implements Callable<Integer> {
         String name;
         @Option(names = "--workload", defaultValue = "normal", description = "busy, normal or idle (default: ${DEFAULT-VALUE})")
         String workload;
+        @Option(names = "--signature-policy", defaultValue = "off", paramLabel = "POLICY",
+                description = "Payload signatures at upload: off, warn (load untrusted payloads, say so loudly) "
+                        + "or require (default: ${DEFAULT-VALUE})")
+        Policy policy;
+        @Option(names = "--keyring", paramLabel = "DIR", description = "Directory of trusted PEM certificates")
+        Path keyring;
+        @Option(names = "--revoked", paramLabel = "FILE",
+                description = "Revocation list: lines 'build-id HEX' or 'cert-sha256 HEX' that never load, even signed")
+        Path revoked;
 
         @Override
         public Integer call() {
@@ -80,7 +94,13 @@ public final class XspliceHvCommand implements Callable<Integer> {
                 if (!List.of("busy", "normal", "idle").contains(workload)) {
                     throw new ControlException("EINVAL", "--workload must be busy, normal or idle");
                 }
-                final Response.Pong p = Supervisors.start(parent.context.run(), name, cpus, workload, parent.context.env());
+                final TrustSettings trust = new TrustSettings(Optional.ofNullable(keyring), Optional.ofNullable(revoked), policy);
+                try {
+                    trust.gate();   // a bad keyring or revocation list fails here, not in the background
+                } catch (final SigningException e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
+                }
+                final Response.Pong p = Supervisors.start(parent.context.run(), name, cpus, workload, parent.context.env(), trust);
                 spec.commandLine().getOut().printf("xsplice-hv: hypervisor %s started (pid %d, %d CPUs, supervisor pid %d)%n",
                         p.name(), p.pid(), p.cpus(), p.supervisorPid());
                 spec.commandLine().getOut().flush();

@@ -39,8 +39,11 @@ public sealed interface Response {
      * @param status   the state's name
      * @param rc       0 or the negative errno of its last action
      * @param metadata its .modinfo strings joined by ';'
+     * @param signature what the signature check at upload said ("signed by ...", "unsigned: ..."),
+     *                  empty when unknown (the payload was uploaded before a supervisor restart)
      */
-    record PayloadStatus(String name, int state, String status, int rc, String metadata) implements Response {
+    record PayloadStatus(String name, int state, String status, int rc, String metadata, String signature)
+            implements Response {
     }
 
     /** LIST: every payload, in load order. */

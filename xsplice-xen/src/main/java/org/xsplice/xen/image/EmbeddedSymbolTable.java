@@ -40,6 +40,9 @@ public final class EmbeddedSymbolTable
     /** {@code XEN_VIRT_START} of x86-64 Xen 4.14 and later, the origin of the table's offsets. */
     public static final long X86_64_ORIGIN = 0xffff82d040000000L;
 
+    /** {@link XenImageFormatException#structure()} when a segment holds no table at all. */
+    public static final String ABSENT = "embedded symbol table";
+
     private static final int TOKENS = 256;
     /** A token longer than this is not one Xen's compressor makes (it merges pairs of symbols' bytes). */
     private static final int MAX_TOKEN = 128;
@@ -98,7 +101,7 @@ public final class EmbeddedSymbolTable
                 return layout;
             }
         }
-        throw new XenImageFormatException("embedded symbol table", 0,
+        throw new XenImageFormatException(ABSENT, 0,
             "no symbols_token_index/symbols_token_table pair with consistent names and markers in "
             + b.limit() + " bytes");
     }

@@ -84,6 +84,10 @@ public record XenImage(Format format, boolean gzip, BuildId buildId, List<XenSym
     {
         final boolean gzip = bytes.length >= 2 && (byte) 0x1f == bytes[0] && (byte) 0x8b == bytes[1];
         final byte[] image = gzip ? gunzip(bytes) : bytes;
+        if (image.length < 4 || 0x7f != image[0] || 'E' != image[1] || 'L' != image[2] || 'F' != image[3])
+        {
+            throw new XenImageFormatException("e_ident", 0, "neither gzip nor ELF: not a Xen image");
+        }
         if (Elf32Wrapper.is(image))
         {
             return fromWrapper(image, gzip, origin);
@@ -113,7 +117,7 @@ public record XenImage(Format format, boolean gzip, BuildId buildId, List<XenSym
             }
             catch (final XenImageFormatException e)
             {
-                first = null == first ? located(e, s.offset()) : first;
+                first = preferred(first, located(e, s.offset()));
             }
         }
         throw first;
@@ -152,11 +156,19 @@ public record XenImage(Format format, boolean gzip, BuildId buildId, List<XenSym
             }
             catch (final XenImageFormatException e)
             {
-                first = null == first ? located(e, ph.offset()) : first;
+                first = preferred(first, located(e, ph.offset()));
             }
         }
         throw null != first ? first
             : new XenImageFormatException("ELF64 program headers", 0, "no loadable segment holds a symbol table");
+    }
+
+    /** A malformed table says more than a segment without one. */
+    private static XenImageFormatException preferred(final XenImageFormatException kept,
+                                                     final XenImageFormatException next)
+    {
+        return null == kept || (EmbeddedSymbolTable.ABSENT.equals(kept.structure())
+                                && !EmbeddedSymbolTable.ABSENT.equals(next.structure())) ? next : kept;
     }
 
     /** Turns a segment-relative offset into a file offset. */

@@ -5,12 +5,14 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 
 import org.xsplice.payload.Errno;
 
 /**
  * A minimal dom0 tool over {@link XenCtrl}, used to check the binding on real Xen against
- * Debian's {@code xl} and {@code xen-livepatch} until the project's CLI drives it:
+ * Debian's {@code xl} and {@code xen-livepatch} until the project's CLI drives it. Operations,
+ * several per run separated by {@code +}:
  * <pre>
  * info                 xen_version, xen_extra, build_id (as xl info prints them), then list
  * list                 one line per payload: name, state, rc, metadata
@@ -18,7 +20,8 @@ import org.xsplice.payload.Errno;
  * upload NAME FILE     upload a payload
  * apply|revert|replace|unload NAME
  * </pre>
- * Exit codes as {@code xen-livepatch}: 0 ok, 1 error (errno name on stderr), 2 retry (EAGAIN, EBUSY).
+ * Exit code of the last operation, as {@code xen-livepatch}'s: 0 ok, 1 error (printed as
+ * {@code error: <function>(<name>) failed: <ERRNO> (<text>)}), 2 retry (EAGAIN, EBUSY).
  */
 public final class XenCtrlProbe
 {
@@ -35,12 +38,38 @@ public final class XenCtrlProbe
     {
         if (args.length == 0)
         {
-            err.println("usage: XenCtrlProbe info|list|get NAME|upload NAME FILE|apply|revert|replace|unload NAME");
+            err.println("usage: XenCtrlProbe OP [ARGS] [+ OP [ARGS]]...  (OP: info, list, get NAME, "
+                        + "upload NAME FILE, apply|revert|replace|unload NAME)");
             return 1;
         }
         try (XenCtrl xc = XenCtrl.open())
         {
-            switch (args[0])
+            // Several operations per JVM: starting one is the slow part in an emulated dom0.
+            int rc = 0;
+            int from = 0;
+            for (int i = 0; i <= args.length; i++)
+            {
+                if (i == args.length || "+".equals(args[i]))
+                {
+                    rc = operation(xc, Arrays.copyOfRange(args, from, i), out);
+                    from = i + 1;
+                }
+            }
+            return rc;
+        }
+        catch (final XenCtrlException e)
+        {
+            err.println(e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Runs one operation; a failure is printed on {@code out} in order with the rest. */
+    private static int operation(final XenCtrl xc, final String[] op, final PrintStream out)
+    {
+        try
+        {
+            switch (op.length == 0 ? "" : op[0])
             {
                 case "info" ->
                 {
@@ -51,15 +80,15 @@ public final class XenCtrlProbe
                     list(xc, out);
                 }
                 case "list" -> list(xc, out);
-                case "get" -> out.println(args[1] + " " + describe(xc.get(args[1])));
-                case "upload" -> xc.upload(args[1], Files.readAllBytes(Path.of(args[2])));
-                case "apply" -> result(out, args[1], xc.apply(args[1], Duration.ZERO, 0));
-                case "revert" -> result(out, args[1], xc.revert(args[1], Duration.ZERO));
-                case "replace" -> result(out, args[1], xc.replace(args[1], Duration.ZERO));
-                case "unload" -> xc.unload(args[1]);
+                case "get" -> out.println(op[1] + " " + describe(xc.get(op[1])));
+                case "upload" -> xc.upload(op[1], Files.readAllBytes(Path.of(op[2])));
+                case "apply" -> result(out, op[1], xc.apply(op[1], Duration.ZERO, 0));
+                case "revert" -> result(out, op[1], xc.revert(op[1], Duration.ZERO));
+                case "replace" -> result(out, op[1], xc.replace(op[1], Duration.ZERO));
+                case "unload" -> xc.unload(op[1]);
                 default ->
                 {
-                    err.println("unknown command " + args[0]);
+                    out.println("error: unknown operation " + String.join(" ", op));
                     return 1;
                 }
             }
@@ -67,12 +96,12 @@ public final class XenCtrlProbe
         }
         catch (final XenCtrlException e)
         {
-            err.println(e.getMessage());
+            out.println("error: " + e.getMessage());
             return e.errno() == Errno.EAGAIN.number() || e.errno() == Errno.EBUSY.number() ? 2 : 1;
         }
-        catch (final IOException e)
+        catch (final IOException | ArrayIndexOutOfBoundsException e)
         {
-            err.println(e);
+            out.println("error: " + String.join(" ", op) + ": " + e);
             return 1;
         }
     }
@@ -83,7 +112,8 @@ public final class XenCtrlProbe
         out.println("livepatch_payloads     : " + payloads.size());
         for (final LivepatchPayload p : payloads)
         {
-            out.println(p.name() + " " + describe(p.status()) + " " + p.metadata().replace('\0', ' '));
+            out.println(p.name() + " " + describe(p.status())
+                        + (p.metadata().isEmpty() ? "" : " " + p.metadata().replace('\0', ' ')));
         }
     }
 

@@ -15,10 +15,11 @@ import java.util.Objects;
  * @param commands   shell commands, run in order; a failing command does not stop the next
  * @param files      host files or directories copied into dom0
  * @param javaRuntime whether the project's jlink'ed runtime is mounted at {@link XenLab#JAVA_HOME}
+ * @param classpath  class path entries (directories or jars) for {@link XenLab#JAVA_LAUNCHER}
  * @param timeout    hard limit for the boot, from starting QEMU until it exits
  */
 public record Scenario(String name, List<String> commands, List<GuestFile> files, boolean javaRuntime,
-                       Duration timeout)
+                       List<Path> classpath, Duration timeout)
 {
     /** The default hard limit of one boot: TCG boots Xen and dom0 in about 15 s on this hardware. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
@@ -51,7 +52,12 @@ public record Scenario(String name, List<String> commands, List<GuestFile> files
         }
         commands = List.copyOf(commands);
         files = List.copyOf(files);
+        classpath = List.copyOf(classpath);
         Objects.requireNonNull(timeout, "timeout");
+        if (!classpath.isEmpty() && !javaRuntime)
+        {
+            throw new IllegalArgumentException("scenario " + name + " has a class path but no Java runtime");
+        }
         if (commands.isEmpty())
         {
             throw new IllegalArgumentException("scenario " + name + " has no commands");
@@ -75,6 +81,7 @@ public record Scenario(String name, List<String> commands, List<GuestFile> files
         private final List<String> commands = new ArrayList<>();
         private final List<GuestFile> files = new ArrayList<>();
         private boolean javaRuntime;
+        private final List<Path> classpath = new ArrayList<>();
         private Duration timeout = DEFAULT_TIMEOUT;
 
         private Builder(final String name)
@@ -103,6 +110,17 @@ public record Scenario(String name, List<String> commands, List<GuestFile> files
             return this;
         }
 
+        /**
+         * Mounts the Java runtime and copies these class path entries (directories or jars) into
+         * dom0, where {@link XenLab#JAVA_LAUNCHER} {@code MAIN ARGS...} runs a main class with them.
+         */
+        public Builder javaClasspath(final List<Path> entries)
+        {
+            javaRuntime = true;
+            classpath.addAll(entries);
+            return this;
+        }
+
         /** Replaces the {@link Scenario#DEFAULT_TIMEOUT default} hard limit of the boot. */
         public Builder timeout(final Duration limit)
         {
@@ -112,7 +130,7 @@ public record Scenario(String name, List<String> commands, List<GuestFile> files
 
         public Scenario build()
         {
-            return new Scenario(name, commands, files, javaRuntime, timeout);
+            return new Scenario(name, commands, files, javaRuntime, classpath, timeout);
         }
     }
 }

@@ -47,7 +47,13 @@ import org.xsplice.xen.lab.internal.ResultDisk;
 public final class XenLab
 {
     /** Where the project's Java runtime image appears in dom0 when a scenario asks for it. */
-    public static final String JAVA_HOME = "/opt/xsplice/jre";
+    public static final String JAVA_HOME = JavaRuntimeImage.GUEST_HOME;
+
+    /**
+     * Runs the JVM in dom0 with the scenario's {@link Scenario.Builder#javaClasspath class path}:
+     * {@code java-xsplice MAIN ARGS...}. Flags favour start-up time, which dominates under TCG.
+     */
+    public static final String JAVA_LAUNCHER = "/opt/xsplice/bin/java-xsplice";
 
     /** Overrides the cache directory. */
     public static final String CACHE_ENV = "XSPLICE_XENLAB_CACHE";
@@ -253,6 +259,20 @@ public final class XenLab
             {
                 cpio.file(String.format("/lab/cmd/%03d", id++), (command + "\n").getBytes(StandardCharsets.UTF_8),
                           false);
+            }
+            final List<String> cp = new ArrayList<>();
+            for (final Path entry : scenario.classpath())
+            {
+                final String guest = String.format("/opt/xsplice/lib/%02d%s", cp.size(),
+                                                   Files.isDirectory(entry) ? "" : ".jar");
+                cpio.copy(entry, guest);
+                cp.add(guest);
+            }
+            if (scenario.javaRuntime())
+            {
+                cpio.file(JAVA_LAUNCHER, ("#!/bin/sh\nexec " + JAVA_HOME + "/bin/java -XX:+UseSerialGC "
+                    + "-XX:TieredStopAtLevel=1 -Xshare:auto --enable-native-access=ALL-UNNAMED -cp '"
+                    + String.join(":", cp) + "' \"$@\"\n").getBytes(StandardCharsets.UTF_8), true);
             }
             for (final Scenario.GuestFile f : scenario.files())
             {

@@ -63,6 +63,8 @@ public final class XenLab
     private static final String XEN_ARGS =
         "console=com1 com1=115200 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all";
     private static final String DOM0_ARGS = "console=hvc0 earlyprintk=xen rdinit=/init panic=-1 quiet";
+    /** Run directories kept for their serial logs. */
+    private static final int KEPT_RUNS = 30;
     /** The result disk: plenty for command output (xensyms is about 0.4 MB). */
     private static final long RESULT_DISK_BYTES = 64L << 20;
 
@@ -153,12 +155,21 @@ public final class XenLab
     public ScenarioResult boot(final Scenario scenario)
     {
         Objects.requireNonNull(scenario, "scenario");
-        final Path run = cache.resolve("runs").resolve(
-            scenario.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
+        final Path run;
+        try
+        {
+            final Path runs = Files.createDirectories(cache.resolve("runs"));
+            prune(runs);
+            run = Files.createTempDirectory(runs, scenario.name() + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-")));
+        }
+        catch (final IOException e)
+        {
+            throw new XenLabException("cannot create a run directory in " + cache + ": " + e.getMessage(), null, e);
+        }
         final Path serial = run.resolve("serial.log");
         try
         {
-            Files.createDirectories(run);
             final Path initrd = run.resolve("initrd.img");
             final Path disk = run.resolve("results.img");
             writeInitrd(scenario, initrd);
@@ -283,6 +294,36 @@ public final class XenLab
                 cpio.copy(f.host(), f.guest());
             }
             cpio.close();
+        }
+    }
+
+    /** Keeps the newest {@link #KEPT_RUNS} run directories (serial logs) and removes the rest. */
+    private static void prune(final Path runs) throws IOException
+    {
+        final List<Path> all;
+        try (var list = Files.list(runs))
+        {
+            all = list.filter(Files::isDirectory).sorted(java.util.Comparator.comparing((Path p) ->
+            {
+                try
+                {
+                    return Files.getLastModifiedTime(p);
+                }
+                catch (final IOException e)
+                {
+                    throw new UncheckedIOException(e);
+                }
+            }).reversed()).toList();
+        }
+        for (final Path old : all.subList(Math.min(KEPT_RUNS, all.size()), all.size()))
+        {
+            try (var walk = Files.walk(old))
+            {
+                for (final Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList())
+                {
+                    Files.deleteIfExists(p);
+                }
+            }
         }
     }
 

@@ -18,7 +18,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xsplice.elf.BuildId;
+import org.xsplice.xen.image.EmbeddedSymbolTable;
 import org.xsplice.xen.image.XenImage;
+import org.xsplice.xen.image.internal.Elf32Wrapper;
 import org.xsplice.xen.image.XenSymbol;
 import org.xsplice.xen.lab.CommandResult;
 import org.xsplice.xen.lab.Scenario;
@@ -90,12 +92,30 @@ class RealXenTest
     void libxenctrlBindingDrivesLivepatchOnRealXen() throws Exception
     {
         final XenSymbol target = image.symbol("xen_extra_version").orElseThrow();
-        final Path hello = HelloPayload.build(dir, target, image.buildId());
+        final BuildId xen = image.buildId();
+        final byte[] other = xen.bytes();
+        other[0] ^= 0x5a;
+        final BuildId wrong = new BuildId(other);
+        final byte[] first5 = imageBytes(lab.artifacts().xenGz(), target.address(), 5);
+        final byte[] notFirst5 = first5.clone();
+        notFirst5[4] ^= 0x01;
+        final Path payloads = Files.createDirectories(dir.resolve("payloads"));
+        final Path hello = new Payload("hello", "Hello World", new byte[0], xen, xen).build(payloads, target);
+        for (final Payload p : List.of(
+                 new Payload("expect", "Hello Expectations", first5, xen, xen),
+                 new Payload("bad_expect", "Hello Bad Expectations", notFirst5, xen, xen),
+                 new Payload("no_xen_depends", "Hello No Xen Depends", new byte[0], null, xen),
+                 new Payload("wrong_xen_depends", "Hello Wrong Xen", new byte[0], wrong, xen),
+                 new Payload("wrong_depends", "Hello Wrong Depends", new byte[0], xen, wrong)))
+        {
+            p.build(payloads, target);
+        }
         final Path garbage = Files.writeString(dir.resolve("garbage.livepatch"), "not an ELF file\n");
         // The JVM starts slowly in an emulated dom0: each probe run does several operations.
         final ScenarioResult r = boot(Scenario.named("xenctrl")
             .javaClasspath(projectClasspath())
             .file(hello, "/root/hello.livepatch")
+            .file(payloads, "/root/payloads")
             .file(garbage, "/root/garbage.livepatch")
             .command("xl info; xen-livepatch list")                                                   // 0
             .command(PROBE + "info + get hello + upload garbage /root/garbage.livepatch"
@@ -108,6 +128,16 @@ class RealXenTest
             .command("xl info; xen-livepatch list")                                                   // 7
             .command(PROBE + "unload hello + list + get hello")                                       // 8
             .command("xen-livepatch list")                                                            // 9
+            .command(PROBE + "upload no_xen_depends /root/payloads/no_xen_depends.livepatch"          // 10
+                     + " + upload wrong_xen_depends /root/payloads/wrong_xen_depends.livepatch"
+                     + " + upload bad_expect /root/payloads/bad_expect.livepatch + apply bad_expect"
+                     + " + unload bad_expect"
+                     + " + upload expect /root/payloads/expect.livepatch + apply expect + revert expect"
+                     + " + unload expect"
+                     + " + upload wrong_depends /root/payloads/wrong_depends.livepatch + apply wrong_depends"
+                     + " + apply wrong_depends --nodeps + revert wrong_depends + unload wrong_depends + list")
+            .command("for p in no_xen_depends wrong_xen_depends; do"                                  // 11
+                     + " xen-livepatch upload $p /root/payloads/$p.livepatch; echo \"rc=$?\"; done")
             .build());
 
         // Version and build-id through FFM equal what xl reads; nothing is loaded for either tool.
@@ -141,6 +171,25 @@ class RealXenTest
         assertEquals("livepatch_payloads     : 0\nerror: xc_livepatch_get(hello) failed: ENOENT (No such file or "
                      + "directory)", r.command(8).trimmed());
         assertEquals("Nothing to list", expectOk(r.command(9)).trimmed());
+
+        // Refusals, each with the hypervisor's errno, and the same for Debian's tool.
+        final List<String> refusals = Tools.lines(r.command(10).output());
+        assertEquals(List.of(
+            "error: xc_livepatch_upload(no_xen_depends) failed: EINVAL (Invalid argument)",
+            "error: xc_livepatch_upload(wrong_xen_depends) failed: EINVAL (Invalid argument)",
+            // Xen 4.17 compares expectations when the apply is requested, before any rendezvous.
+            "error: xc_livepatch_apply(bad_expect) failed: EINVAL (Invalid argument)",
+            "expect APPLIED",
+            "expect CHECKED",
+            // .livepatch.depends is checked at apply, and NODEPS skips exactly that check.
+            "error: xc_livepatch_apply(wrong_depends) failed: EINVAL (Invalid argument)",
+            "wrong_depends APPLIED",
+            "wrong_depends CHECKED",
+            "livepatch_payloads     : 0"), refusals);
+        assertEquals(0, r.command(10).exitCode());
+        final String debian = r.command(11).output();
+        assertEquals(2, debian.split("Error 22: Invalid argument", -1).length - 1, debian);
+        assertEquals(2, debian.split("rc=1\n", -1).length - 1, debian);
     }
 
     private static ScenarioResult boot(final Scenario s)
@@ -187,23 +236,57 @@ class RealXenTest
         return out;
     }
 
-    /**
-     * A hello-world payload written by hand for the booted image: replaces
-     * {@code xen_extra_version()} at the address and with the size decoded from the
-     * distribution's {@code xen.gz}, depends on its build-id. Compiled with gcc against the
-     * project's payload header, linked with {@code ld -r --build-id}, notes added with objcopy.
-     */
-    static final class HelloPayload
+    /** {@return {@code n} bytes of the image at a hypervisor address, read from the ELF32 wrapper} */
+    private static byte[] imageBytes(final Path xenGz, final long address, final int n) throws Exception
     {
-        private HelloPayload()
+        final byte[] wrapper;
+        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(xenGz)))
         {
+            wrapper = in.readAllBytes();
         }
-
-        static Path build(final Path dir, final XenSymbol target, final BuildId xen) throws Exception
+        for (final Elf32Wrapper.Segment s : Elf32Wrapper.parse(wrapper).loads())
         {
+            final long start = EmbeddedSymbolTable.X86_64_ORIGIN + s.physicalAddress();
+            if (address >= start && address + n <= start + s.bytes().limit())
+            {
+                final byte[] out = new byte[n];
+                s.bytes().get((int) (address - start), out);
+                return out;
+            }
+        }
+        throw new AssertionError("address 0x" + Long.toHexString(address) + " is in no segment");
+    }
+
+    /**
+     * Payloads written by hand for the booted image: each replaces {@code xen_extra_version()} at
+     * the address and with the size decoded from the distribution's {@code xen.gz}. Compiled with
+     * gcc against the project's payload header, linked with {@code ld -r --build-id}, the
+     * depends notes added with objcopy.
+     *
+     * @param name       file name (without {@code .livepatch}); also the payload's name in Xen
+     * @param text       what the replacement returns, so each variant has its own build-id
+     * @param expect     expected first bytes of the old function, or none
+     * @param xenDepends {@code .livepatch.xen_depends}, or null to leave the section out
+     * @param depends    {@code .livepatch.depends}
+     */
+    record Payload(String name, String text, byte[] expect, BuildId xenDepends, BuildId depends)
+    {
+        Path build(final Path parent, final XenSymbol target) throws Exception
+        {
+            final Path dir = Files.createDirectories(parent.resolve(name));
+            final StringBuilder expectInit = new StringBuilder();
+            if (expect.length > 0)
+            {
+                expectInit.append("    .expect = { .enabled = 1, .len = ").append(expect.length).append(", .data = { ");
+                for (final byte b : expect)
+                {
+                    expectInit.append(String.format("0x%02x, ", b & 0xff));
+                }
+                expectInit.append("} },\n");
+            }
             Files.writeString(dir.resolve("hello.c"), """
                 #include <xsplice/livepatch.h>
-                static const char hello_text[] = "Hello World";
+                static const char hello_text[] = "%s";
                 const char *xsplice_hello_world(void) { return hello_text; }
                 static const struct livepatch_func XSPLICE_SECTION(".livepatch.funcs") xsplice_hello_func = {
                     .name = "xen_extra_version",
@@ -212,8 +295,8 @@ class RealXenTest
                     .new_size = NEW_SIZE,
                     .old_size = OLD_SIZE,
                     .version = LIVEPATCH_PAYLOAD_VERSION,
-                };
-                """);
+                %s};
+                """.formatted(text, expectInit));
             final Path include = Path.of(System.getProperty("user.dir")).getParent()
                 .resolve("xsplice-build/src/main/resources/include");
             final List<String> cc = List.of("gcc", "-c", "-O2", "-fpie", "-fno-asynchronous-unwind-tables",
@@ -232,15 +315,21 @@ class RealXenTest
             }
             assertTrue(size > 0, "size of xsplice_hello_world");
             run(dir, cc, "-DNEW_SIZE=" + size, "-o", "hello.o", "hello.c");
-            Tools.check(dir, "ld", "-r", "--build-id=sha1", "-o", "hello-linked.o", "hello.o");
-            Files.write(dir.resolve("depends.bin"), buildIdNote(xen));
-            Tools.check(dir, "objcopy",
-                "--add-section", ".livepatch.depends=depends.bin",
-                "--set-section-flags", ".livepatch.depends=alloc,readonly",
-                "--add-section", ".livepatch.xen_depends=depends.bin",
-                "--set-section-flags", ".livepatch.xen_depends=alloc,readonly",
-                "hello-linked.o", "hello.livepatch");
-            return dir.resolve("hello.livepatch");
+            Tools.check(dir, "ld", "-r", "--build-id=sha1", "-o", "linked.o", "hello.o");
+            final List<String> objcopy = new ArrayList<>(List.of("objcopy"));
+            Files.write(dir.resolve("depends.bin"), buildIdNote(depends));
+            objcopy.addAll(List.of("--add-section", ".livepatch.depends=depends.bin",
+                                   "--set-section-flags", ".livepatch.depends=alloc,readonly"));
+            if (null != xenDepends)
+            {
+                Files.write(dir.resolve("xen_depends.bin"), buildIdNote(xenDepends));
+                objcopy.addAll(List.of("--add-section", ".livepatch.xen_depends=xen_depends.bin",
+                                       "--set-section-flags", ".livepatch.xen_depends=alloc,readonly"));
+            }
+            final Path out = parent.resolve(name + ".livepatch");
+            objcopy.addAll(List.of("linked.o", out.toString()));
+            Tools.check(dir, objcopy.toArray(String[]::new));
+            return out;
         }
 
         private static void run(final Path dir, final List<String> base, final String... more) throws Exception

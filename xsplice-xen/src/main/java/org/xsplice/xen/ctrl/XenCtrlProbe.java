@@ -18,7 +18,8 @@ import org.xsplice.payload.Errno;
  * list                 one line per payload: name, state, rc, metadata
  * get NAME             one payload's state
  * upload NAME FILE     upload a payload
- * apply|revert|replace|unload NAME
+ * apply NAME [--nodeps]
+ * revert|replace|unload NAME
  * </pre>
  * Exit code of the last operation, as {@code xen-livepatch}'s: 0 ok, 1 error (printed as
  * {@code error: <function>(<name>) failed: <ERRNO> (<text>)}), 2 retry (EAGAIN, EBUSY).
@@ -82,7 +83,8 @@ public final class XenCtrlProbe
                 case "list" -> list(xc, out);
                 case "get" -> out.println(op[1] + " " + describe(xc.get(op[1])));
                 case "upload" -> xc.upload(op[1], Files.readAllBytes(Path.of(op[2])));
-                case "apply" -> result(out, op[1], xc.apply(op[1], Duration.ZERO, 0));
+                case "apply" -> result(out, op[1], xc.apply(op[1], Duration.ZERO,
+                    op.length > 2 && "--nodeps".equals(op[2]) ? XenCtrl.APPLY_NODEPS : 0));
                 case "revert" -> result(out, op[1], xc.revert(op[1], Duration.ZERO));
                 case "replace" -> result(out, op[1], xc.replace(op[1], Duration.ZERO));
                 case "unload" -> xc.unload(op[1]);

@@ -1,6 +1,7 @@
 package org.xsplice.xen;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -26,18 +28,21 @@ import org.xsplice.xen.lab.CommandResult;
 import org.xsplice.xen.lab.Scenario;
 import org.xsplice.xen.lab.ScenarioResult;
 import org.xsplice.xen.lab.XenLab;
+import org.xsplice.xen.lab.XenLabException;
 
 /**
- * Real Xen: Debian 12's Xen 4.17 booted under QEMU (two boots). The first checks the lab itself
+ * Real Xen: Debian 12's Xen 4.17 booted under QEMU (three boots). The first checks the lab itself
  * and that the symbols and build-id decoded in Java from the distribution's {@code xen.gz} are
  * exactly what the running hypervisor reports. The second runs the project's libxenctrl binding
  * in dom0 on the jlink'ed runtime, side by side with Debian's {@code xl} and
  * {@code xen-livepatch}, including a full upload/apply/revert/unload of a payload built on the
- * host against the decoded symbols.
+ * host against the decoded symbols, and the hypervisor's refusals of its variants. The third
+ * checks that a boot past its limit is killed and reports the serial console.
  */
 class RealXenTest
 {
-    private static final String PROBE = XenLab.JAVA_LAUNCHER + " org.xsplice.xen.ctrl.XenCtrlProbe ";
+    /** Rendezvous deadline 2 s: a loaded host running TCG can miss Xen's default 30 ms (EBUSY). */
+    private static final String PROBE = XenLab.JAVA_LAUNCHER + " org.xsplice.xen.ctrl.XenCtrlProbe --timeout 2000 ";
 
     @TempDir
     static Path dir;
@@ -190,6 +195,22 @@ class RealXenTest
         final String debian = r.command(11).output();
         assertEquals(2, debian.split("Error 22: Invalid argument", -1).length - 1, debian);
         assertEquals(2, debian.split("rc=1\n", -1).length - 1, debian);
+    }
+
+    @Test
+    void aBootPastItsLimitIsKilledAndReportsTheSerialConsole()
+    {
+        final long start = System.nanoTime();
+        final XenLabException e = assertThrows(XenLabException.class, () -> lab.boot(Scenario.named("hang")
+            .command("sleep 3600")
+            .timeout(Duration.ofSeconds(30))
+            .build()));
+        final double seconds = (System.nanoTime() - start) / 1e9;
+        assertTrue(seconds < 60, "killed at its limit, not later: " + seconds + " s");
+        assertTrue(e.getMessage().startsWith("scenario hang exceeded its limit of PT30S"), e.getMessage());
+        // The tail of the serial console comes with the failure: Xen's own boot messages.
+        assertTrue(e.getMessage().contains("(XEN)"), e.getMessage());
+        assertTrue(e.log().orElseThrow().endsWith("serial.log"), e.log().toString());
     }
 
     private static ScenarioResult boot(final Scenario s)

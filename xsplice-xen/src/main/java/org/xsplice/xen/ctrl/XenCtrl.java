@@ -32,7 +32,8 @@ import org.xsplice.payload.Errno;
  * errno name. libxenctrl reports failures as a negative return with {@code errno} set, which each
  * call captures into its own segment ({@link Linker.Option#captureCallState}), never a shared one.
  * One instance wraps one {@code xc_interface *}; it is not for concurrent use (calls are made
- * from the owning thread's confined arenas).
+ * from the owning thread's confined arenas). {@code invokeExact} declares {@code Throwable}
+ * though a downcall throws nothing checked: such a throwable becomes an {@link AssertionError}.
  */
 public final class XenCtrl implements AutoCloseable
 {
@@ -84,7 +85,7 @@ public final class XenCtrl implements AutoCloseable
             }
             return new XenCtrl(h);
         }
-        catch (final XenCtrlException e)
+        catch (final RuntimeException | Error e)
         {
             throw e;
         }
@@ -107,7 +108,7 @@ public final class XenCtrl implements AutoCloseable
                                                                  payload.length);
             check("xc_livepatch_upload", name, rc, errno);
         }
-        catch (final XenCtrlException e)
+        catch (final RuntimeException | Error e)
         {
             throw e;
         }
@@ -128,7 +129,7 @@ public final class XenCtrl implements AutoCloseable
             check("xc_livepatch_get", name, rc, errno);
             return new LivepatchStatus((int) STATUS_STATE.get(status, 0L), (int) STATUS_RC.get(status, 0L));
         }
-        catch (final XenCtrlException e)
+        catch (final RuntimeException | Error e)
         {
             throw e;
         }
@@ -194,7 +195,7 @@ public final class XenCtrl implements AutoCloseable
             }
             return out;
         }
-        catch (final XenCtrlException e)
+        catch (final RuntimeException | Error e)
         {
             throw e;
         }
@@ -248,7 +249,7 @@ public final class XenCtrl implements AutoCloseable
             check("xc_version", "XENVER_version", rc, errno);
             return rc;
         }
-        catch (final XenCtrlException e)
+        catch (final RuntimeException | Error e)
         {
             throw e;
         }
@@ -269,7 +270,7 @@ public final class XenCtrl implements AutoCloseable
             check("xc_version", "XENVER_extraversion", rc, errno);
             return text(buf, 0, EXTRAVERSION_LEN);
         }
-        catch (final XenCtrlException e)
+        catch (final RuntimeException | Error e)
         {
             throw e;
         }
@@ -300,7 +301,7 @@ public final class XenCtrl implements AutoCloseable
             }
             return new BuildId(arg.asSlice(4, rc).toArray(JAVA_BYTE));
         }
-        catch (final XenCtrlException e)
+        catch (final RuntimeException | Error e)
         {
             throw e;
         }
@@ -325,7 +326,7 @@ public final class XenCtrl implements AutoCloseable
             final int rc = (int) Native.get().interfaceClose.invokeExact(errno, xch);
             check("xc_interface_close", "", rc, errno);
         }
-        catch (final XenCtrlException e)
+        catch (final RuntimeException | Error e)
         {
             throw e;
         }
@@ -349,7 +350,7 @@ public final class XenCtrl implements AutoCloseable
             final int rc = (int) h.invokeExact(errno, handle(), cName(a, name), (int) ns, flags);
             check(function, name, rc, errno);
         }
-        catch (final XenCtrlException e)
+        catch (final RuntimeException | Error e)
         {
             throw e;
         }

@@ -12,7 +12,8 @@ import org.xsplice.payload.Errno;
 /**
  * A minimal dom0 tool over {@link XenCtrl}, used to check the binding on real Xen against
  * Debian's {@code xl} and {@code xen-livepatch} until the project's CLI drives it. Operations,
- * several per run separated by {@code +}:
+ * several per run separated by {@code +}, optionally preceded by {@code --timeout MS} (the
+ * rendezvous deadline of actions; default Xen's own, 30 ms):
  * <pre>
  * info                 xen_version, xen_extra, build_id (as xl info prints them), then list
  * list                 one line per payload: name, state, rc, metadata
@@ -39,20 +40,27 @@ public final class XenCtrlProbe
     {
         if (args.length == 0)
         {
-            err.println("usage: XenCtrlProbe OP [ARGS] [+ OP [ARGS]]...  (OP: info, list, get NAME, "
+            err.println("usage: XenCtrlProbe [--timeout MS] OP [ARGS] [+ OP [ARGS]]...  (OP: info, list, get NAME, "
                         + "upload NAME FILE, apply|revert|replace|unload NAME)");
             return 1;
+        }
+        // Xen's default rendezvous deadline is 30 ms; an emulated, busy machine can miss it (EBUSY).
+        Duration timeout = Duration.ZERO;
+        int from = 0;
+        if (args.length >= 2 && "--timeout".equals(args[0]))
+        {
+            timeout = Duration.ofMillis(Long.parseLong(args[1]));
+            from = 2;
         }
         try (XenCtrl xc = XenCtrl.open())
         {
             // Several operations per JVM: starting one is the slow part in an emulated dom0.
             int rc = 0;
-            int from = 0;
-            for (int i = 0; i <= args.length; i++)
+            for (int i = from; i <= args.length; i++)
             {
                 if (i == args.length || "+".equals(args[i]))
                 {
-                    rc = operation(xc, Arrays.copyOfRange(args, from, i), out);
+                    rc = operation(xc, Arrays.copyOfRange(args, from, i), timeout, out);
                     from = i + 1;
                 }
             }
@@ -66,7 +74,7 @@ public final class XenCtrlProbe
     }
 
     /** Runs one operation; a failure is printed on {@code out} in order with the rest. */
-    private static int operation(final XenCtrl xc, final String[] op, final PrintStream out)
+    private static int operation(final XenCtrl xc, final String[] op, final Duration timeout, final PrintStream out)
     {
         try
         {
@@ -83,10 +91,10 @@ public final class XenCtrlProbe
                 case "list" -> list(xc, out);
                 case "get" -> out.println(op[1] + " " + describe(xc.get(op[1])));
                 case "upload" -> xc.upload(op[1], Files.readAllBytes(Path.of(op[2])));
-                case "apply" -> result(out, op[1], xc.apply(op[1], Duration.ZERO,
+                case "apply" -> result(out, op[1], xc.apply(op[1], timeout,
                     op.length > 2 && "--nodeps".equals(op[2]) ? XenCtrl.APPLY_NODEPS : 0));
-                case "revert" -> result(out, op[1], xc.revert(op[1], Duration.ZERO));
-                case "replace" -> result(out, op[1], xc.replace(op[1], Duration.ZERO));
+                case "revert" -> result(out, op[1], xc.revert(op[1], timeout));
+                case "replace" -> result(out, op[1], xc.replace(op[1], timeout));
                 case "unload" -> xc.unload(op[1]);
                 default ->
                 {

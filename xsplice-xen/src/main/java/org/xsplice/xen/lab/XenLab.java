@@ -99,25 +99,29 @@ public final class XenLab
         {
             Files.createDirectories(cacheDir);
             final Path scripts = installScripts(cacheDir.toAbsolutePath());
-            final Path log = cacheDir.resolve("prepare.log");
+            // One log per caller: concurrent callers wait on the script's lock, each with its own output.
+            final Path log = Files.createTempFile(cacheDir, "prepare-", ".log");
+            final Path stdout = Files.createTempFile(cacheDir, "prepare-", ".out");
             final Process p = new ProcessBuilder("bash", scripts.resolve(SCRIPTS[0]).toString(),
                                                  cacheDir.toAbsolutePath().toString())
                 .redirectError(log.toFile())
-                .redirectOutput(ProcessBuilder.Redirect.PIPE)
+                .redirectOutput(stdout.toFile())
                 .start();
-            final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(PREPARE_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
             {
-                p.destroyForcibly();
+                p.destroyForcibly().waitFor();
                 throw failure("preparing the lab timed out after " + PREPARE_TIMEOUT, log, null);
             }
             if (0 != p.exitValue())
             {
                 throw failure("preparing the lab failed (exit " + p.exitValue() + ")", log, null);
             }
+            final String out = Files.readString(stdout, StandardCharsets.UTF_8);
             final String marker = "XENLAB_DIR=";
             final String dirLine = out.lines().filter(l -> l.startsWith(marker)).reduce((_, b) -> b)
                 .orElseThrow(() -> failure("preparation printed no " + marker, log, null));
+            Files.delete(stdout);
+            Files.delete(log);
             final Path dir = Path.of(dirLine.substring(marker.length()));
             final Properties v = new Properties();
             try (var in = Files.newBufferedReader(dir.resolve("versions.env")))

@@ -76,6 +76,8 @@ xs_ensure_built() {
      || [ "$XSPLICE_HOME/pom.xml" -nt "$jar" ]; then
     xs_say "building (first use or sources changed)..."
     xs_mvn -q -DskipTests install >&2 || { xs_say "build failed"; return 1; }
+    # The jar plugin keeps an unchanged jar's old time stamp; without this every run would rebuild.
+    touch "$jar"
   fi
 }
 

@@ -111,6 +111,11 @@ typedef void livepatch_postcall_t(livepatch_payload_t *arg);
     static livepatch_postcall_t *const XSPLICE_SECTION(".livepatch.hooks.postrevert") \
     xsplice_postrevert_hook = (fn)
 
+/* Link a declaration to a hypervisor symbol by its dl_sym name, e.g. a static function:
+ *     extern int helper(void) XSPLICE_SYMBOL("common/kernel.c#helper");
+ * The quotes keep the assembler from reading '#' as the start of a comment. */
+#define XSPLICE_SYMBOL(name) __asm__("\"" name "\"")
+
 /* .modinfo metadata shown by `xl livepatch list`: XSPLICE_MODINFO(version, "1.0"). */
 #define XSPLICE_MODINFO(key, value)                                                   \
     static const char __attribute__((used, section(".modinfo"), aligned(1)))         \

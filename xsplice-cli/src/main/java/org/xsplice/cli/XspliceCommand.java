@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
         description = "Live patching for a running hypervisor.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            ElfCommand.class,
         })
 public final class XspliceCommand implements Callable<Integer> {
 

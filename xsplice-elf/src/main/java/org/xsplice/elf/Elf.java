@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.function.Consumer;
 
+import org.xsplice.elf.internal.ElfBuilderImpl;
 import org.xsplice.elf.internal.ElfModelImpl;
+import org.xsplice.elf.internal.ElfWriterImpl;
 
 /**
  * The entry point of the toolkit, in the manner of {@code java.lang.classfile.ClassFile}: a
@@ -91,5 +94,42 @@ public final class Elf {
             throw new ElfFormatException("file size", 0, "at most 2 GiB", Long.toString(Files.size(file)));
         }
         return parse(Files.readAllBytes(file));
+    }
+
+    /**
+     * Builds a relocatable object ({@code ET_REL}) from what {@code handler} gives the builder.
+     *
+     * @param handler adds the elements
+     * @return the object's bytes
+     * @throws ElfWriteException if the elements do not form a consistent object
+     */
+    public byte[] build(final Consumer<? super ElfBuilder> handler) {
+        Objects.requireNonNull(handler, "handler");
+        final ElfBuilderImpl b = new ElfBuilderImpl();
+        handler.accept(b);
+        return ElfWriterImpl.write(b, danglingReferences);
+    }
+
+    /**
+     * Writes a relocatable object made of the {@link ElfModel#elements()} of {@code model} as
+     * {@code transform} passes them on. {@code transform(model, ElfTransform.ACCEPT_ALL)}
+     * rewrites an object with the same sections, symbols and relocations.
+     *
+     * @param model     the object to transform, normally an {@code ET_REL}
+     * @param transform the transform
+     * @return the new object's bytes
+     * @throws ElfFormatException if a part of {@code model} is malformed
+     * @throws ElfWriteException  if the result is not a consistent object
+     */
+    public byte[] transform(final ElfModel model, final ElfTransform transform) {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(transform, "transform");
+        return build(b -> {
+            transform.atStart(b);
+            for (final ElfElement e : model.elements()) {
+                transform.accept(b, e);
+            }
+            transform.atEnd(b);
+        });
     }
 }

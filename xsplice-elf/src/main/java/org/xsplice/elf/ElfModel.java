@@ -56,7 +56,12 @@ public interface ElfModel {
     /** {@return the dynamic symbol table ({@code SHT_DYNSYM})} */
     Optional<SymbolTable> dynamicSymbolTable();
 
-    /** {@return the symbol table seen through a section of type {@code SHT_SYMTAB} or {@code SHT_DYNSYM}} */
+    /**
+     * {@return the symbol table seen through a section of type {@code SHT_SYMTAB} or {@code SHT_DYNSYM}}
+     *
+     * @throws IllegalArgumentException if {@code section} is not a symbol table section of this file
+     * @throws ElfFormatException       if the table's header fields are malformed
+     */
     SymbolTable symbolTable(ElfSection section);
 
     /** {@return the entries of the static symbol table, null symbol included; empty if there is none} */
@@ -76,7 +81,8 @@ public interface ElfModel {
     /**
      * {@return the notes of one {@code SHT_NOTE} section}
      *
-     * @throws ElfFormatException if the section is malformed or not a note section
+     * @throws IllegalArgumentException if {@code section} is not a note section of this file
+     * @throws ElfFormatException       if the notes are malformed
      */
     List<ElfNote> notes(ElfSection section);
 

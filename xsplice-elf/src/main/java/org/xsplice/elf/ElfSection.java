@@ -1,9 +1,11 @@
 package org.xsplice.elf;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import org.xsplice.elf.internal.NotesImpl;
 import org.xsplice.elf.internal.UnboundSectionImpl;
 
 /**
@@ -123,5 +125,18 @@ public non-sealed interface ElfSection extends ElfElement {
     /** {@return a new unbound {@code SHT_NOBITS} section of {@code size} bytes (e.g. {@code .bss})} */
     static ElfSection ofNoBits(final String name, final long flags, final long alignment, final long size) {
         return UnboundSectionImpl.create(name, SectionType.Known.SHT_NOBITS, flags, alignment, 0, null, size);
+    }
+
+    /**
+     * {@return a new unbound {@code SHT_NOTE} section holding {@code notes}, 4-byte aligned
+     * (gABI "Note Section")}
+     *
+     * @param name  the name, e.g. {@code .note.gnu.build-id}
+     * @param flags {@code sh_flags}, e.g. {@code SHF_ALLOC}
+     * @param notes the notes, in order
+     */
+    static ElfSection ofNotes(final String name, final long flags, final List<ElfNote> notes) {
+        final byte[] data = NotesImpl.encode(notes);
+        return UnboundSectionImpl.create(name, SectionType.Known.SHT_NOTE, flags, 4, 0, data, data.length);
     }
 }

@@ -1,8 +1,5 @@
 package org.xsplice.elf;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * The object file type, {@code e_type} (gABI "ELF Header").
  *
@@ -40,18 +37,7 @@ public sealed interface ObjectType permits ObjectType.Known, ObjectType.Unknown 
         /** Core file. */
         ET_CORE(4);
 
-        private static final Known[] SMALL = new Known[64];
-        private static final Map<Integer, Known> LARGE = new HashMap<>();
-
-        static {
-            for (final Known k : values()) {
-                if (k.code >= 0 && k.code < SMALL.length) {
-                    SMALL[k.code] = k;
-                } else {
-                    LARGE.put(k.code, k);
-                }
-            }
-        }
+        private static final CodeIndex<Known> BY_CODE = new CodeIndex<>(values(), Known::code);
 
         private final int code;
 
@@ -65,7 +51,7 @@ public sealed interface ObjectType permits ObjectType.Known, ObjectType.Unknown 
         }
 
         static Known lookup(final int code) {
-            return code >= 0 && code < SMALL.length ? SMALL[code] : LARGE.get(code);
+            return BY_CODE.get(code);
         }
     }
 

@@ -1,8 +1,5 @@
 package org.xsplice.elf;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * An x86-64 relocation type, {@code ELF64_R_TYPE(r_info)} (x86-64 psABI 4.4.1, table "Relocation Types").
  *
@@ -134,18 +131,7 @@ public sealed interface RelocationType permits RelocationType.Known, RelocationT
         /** GOTPC32_TLSDESC, 6-byte prefix. */
         R_X86_64_CODE_6_GOTPC32_TLSDESC(51);
 
-        private static final Known[] SMALL = new Known[64];
-        private static final Map<Integer, Known> LARGE = new HashMap<>();
-
-        static {
-            for (final Known k : values()) {
-                if (k.code >= 0 && k.code < SMALL.length) {
-                    SMALL[k.code] = k;
-                } else {
-                    LARGE.put(k.code, k);
-                }
-            }
-        }
+        private static final CodeIndex<Known> BY_CODE = new CodeIndex<>(values(), Known::code);
 
         private final int code;
 
@@ -159,7 +145,7 @@ public sealed interface RelocationType permits RelocationType.Known, RelocationT
         }
 
         static Known lookup(final int code) {
-            return code >= 0 && code < SMALL.length ? SMALL[code] : LARGE.get(code);
+            return BY_CODE.get(code);
         }
     }
 

@@ -1,8 +1,5 @@
 package org.xsplice.elf;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * A section's type, {@code sh_type} (gABI "Sections", x86-64 psABI 4.2).
  *
@@ -84,18 +81,7 @@ public sealed interface SectionType permits SectionType.Known, SectionType.Unkno
         /** x86-64 unwind information (psABI 4.2.1). */
         SHT_X86_64_UNWIND(0x70000001);
 
-        private static final Known[] SMALL = new Known[64];
-        private static final Map<Integer, Known> LARGE = new HashMap<>();
-
-        static {
-            for (final Known k : values()) {
-                if (k.code >= 0 && k.code < SMALL.length) {
-                    SMALL[k.code] = k;
-                } else {
-                    LARGE.put(k.code, k);
-                }
-            }
-        }
+        private static final CodeIndex<Known> BY_CODE = new CodeIndex<>(values(), Known::code);
 
         private final int code;
 
@@ -109,7 +95,7 @@ public sealed interface SectionType permits SectionType.Known, SectionType.Unkno
         }
 
         static Known lookup(final int code) {
-            return code >= 0 && code < SMALL.length ? SMALL[code] : LARGE.get(code);
+            return BY_CODE.get(code);
         }
     }
 

@@ -1,8 +1,5 @@
 package org.xsplice.elf;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * A program header's type, {@code p_type} (gABI "Program Header").
  *
@@ -56,18 +53,7 @@ public sealed interface SegmentType permits SegmentType.Known, SegmentType.Unkno
         /** GNU: SFrame stack trace information. */
         PT_GNU_SFRAME(0x6474e554);
 
-        private static final Known[] SMALL = new Known[64];
-        private static final Map<Integer, Known> LARGE = new HashMap<>();
-
-        static {
-            for (final Known k : values()) {
-                if (k.code >= 0 && k.code < SMALL.length) {
-                    SMALL[k.code] = k;
-                } else {
-                    LARGE.put(k.code, k);
-                }
-            }
-        }
+        private static final CodeIndex<Known> BY_CODE = new CodeIndex<>(values(), Known::code);
 
         private final int code;
 
@@ -81,7 +67,7 @@ public sealed interface SegmentType permits SegmentType.Known, SegmentType.Unkno
         }
 
         static Known lookup(final int code) {
-            return code >= 0 && code < SMALL.length ? SMALL[code] : LARGE.get(code);
+            return BY_CODE.get(code);
         }
     }
 

@@ -1,8 +1,5 @@
 package org.xsplice.elf;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * A symbol's type, the low four bits of {@code st_info} (gABI "Symbol Table").
  *
@@ -46,18 +43,7 @@ public sealed interface SymbolType permits SymbolType.Known, SymbolType.Unknown 
         /** GNU indirect function. */
         STT_GNU_IFUNC(10);
 
-        private static final Known[] SMALL = new Known[64];
-        private static final Map<Integer, Known> LARGE = new HashMap<>();
-
-        static {
-            for (final Known k : values()) {
-                if (k.code >= 0 && k.code < SMALL.length) {
-                    SMALL[k.code] = k;
-                } else {
-                    LARGE.put(k.code, k);
-                }
-            }
-        }
+        private static final CodeIndex<Known> BY_CODE = new CodeIndex<>(values(), Known::code);
 
         private final int code;
 
@@ -71,7 +57,7 @@ public sealed interface SymbolType permits SymbolType.Known, SymbolType.Unknown 
         }
 
         static Known lookup(final int code) {
-            return code >= 0 && code < SMALL.length ? SMALL[code] : LARGE.get(code);
+            return BY_CODE.get(code);
         }
     }
 

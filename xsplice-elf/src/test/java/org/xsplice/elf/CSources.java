@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * C programs for the tests: statics, string literals, switch tables, calls between functions
  * and files, static locals, a common symbol and a weak one. {@code main} prints a result that
- * depends on all of them.
+ * depends on all of them. {@code util} also holds a COMDAT section group (written in asm: C has no
+ * syntax for one).
  */
 final class CSources {
     private CSources() {
@@ -33,6 +34,9 @@ final class CSources {
                     }
                 }
                 int total(void) { return counter + shared_total; }
+                __asm__(".section .text.grouped,\\"axG\\",@progbits,grouped_sig,comdat\\n"
+                        ".globl grouped_sig\\n.type grouped_sig,@function\\ngrouped_sig:\\n call total\\n ret\\n"
+                        ".size grouped_sig,.-grouped_sig\\n.previous\\n");
                 """);
         m.put("text", """
                 #include <stdio.h>

@@ -58,6 +58,12 @@ class ReaderTest {
         assertEquals(m.sections().size(), n);
         assertTrue(m.section(".text.classify").isPresent());
         assertTrue(m.section(".rela.text.name_of").isPresent());
+        final SectionGroup g = m.groups().getFirst();
+        assertTrue(g.isComdat());
+        assertEquals("grouped_sig", g.signature().name());
+        assertEquals(List.of(".text.grouped", ".rela.text.grouped"), g.members().stream().map(ElfSection::name).toList());
+        assertTrue(Tools.check(dir, "readelf", "-gW", util.toString())
+                .contains("COMDAT group section [    1] `.group' [grouped_sig] contains 2 sections"));
     }
 
     @Test

@@ -23,6 +23,10 @@ public final class BoundRelocationImpl implements Relocation {
         this.symbolIndex = symbolIndex;
     }
 
+    SymbolTableImpl table() {
+        return table;
+    }
+
     @Override
     public long offset() {
         return offset;

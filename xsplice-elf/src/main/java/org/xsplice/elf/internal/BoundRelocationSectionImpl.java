@@ -26,14 +26,13 @@ public final class BoundRelocationSectionImpl implements RelocationSection {
         this.section = section;
         this.rela = SectionType.Known.SHT_RELA == section.type();
         this.entrySize = rela ? 24 : 16;
-        final String where = "section " + section.index() + " (" + section.name() + ")";
         final long hdr = model.sectionHeaderOffset(section.index());
         if (entrySize != section.entrySize()) {
-            throw new ElfFormatException(where + " sh_entsize", hdr + 56, Integer.toString(entrySize),
+            throw new ElfFormatException(where(section) + " sh_entsize", hdr + 56, Integer.toString(entrySize),
                     Long.toString(section.entrySize()));
         }
         if (0 != section.size() % entrySize) {
-            throw new ElfFormatException(where + " sh_size", hdr + 32, "a multiple of " + entrySize,
+            throw new ElfFormatException(where(section) + " sh_size", hdr + 32, "a multiple of " + entrySize,
                     Long.toString(section.size()));
         }
         final int link = section.link();
@@ -41,12 +40,12 @@ public final class BoundRelocationSectionImpl implements RelocationSection {
             table = null;
         } else {
             if (link < 0 || link >= model.sectionCount()) {
-                throw new ElfFormatException(where + " sh_link", hdr + 40, "a symbol table index below "
+                throw new ElfFormatException(where(section) + " sh_link", hdr + 40, "a symbol table index below "
                         + model.sectionCount(), Integer.toUnsignedString(link));
             }
             final BoundSectionImpl l = model.boundSection(link);
             if (SectionType.Known.SHT_SYMTAB != l.type() && SectionType.Known.SHT_DYNSYM != l.type()) {
-                throw new ElfFormatException(where + " sh_link", hdr + 40, "the index of a symbol table",
+                throw new ElfFormatException(where(section) + " sh_link", hdr + 40, "the index of a symbol table",
                         link + " (" + l.type().name() + ")");
             }
             table = model.symbolTableImpl(l);
@@ -56,11 +55,38 @@ public final class BoundRelocationSectionImpl implements RelocationSection {
             target = null;
         } else {
             if (info < 0 || info >= model.sectionCount()) {
-                throw new ElfFormatException(where + " sh_info", hdr + 44, "a section index below "
+                throw new ElfFormatException(where(section) + " sh_info", hdr + 44, "a section index below "
                         + model.sectionCount(), Integer.toUnsignedString(info));
             }
             target = model.boundSection(info);
         }
+    }
+
+    ElfModelImpl model() {
+        return model;
+    }
+
+    /** {@return the symbol table, or null when {@code sh_link} is 0} */
+    SymbolTableImpl table() {
+        return table;
+    }
+
+    boolean isRela() {
+        return rela;
+    }
+
+    int count() {
+        return (int) (section.size() / entrySize);
+    }
+
+    long sectionOffset() {
+        return section.offset();
+    }
+
+    /** {@return the error for entry {@code i} whose symbol index is out of range} */
+    ElfFormatException badSymbol(final int i, final long entry, final long sym, final int symbols) {
+        return new ElfFormatException("section " + section.name() + " relocation " + i + " r_info symbol", entry + 8,
+                "a symbol index below " + symbols, Long.toString(sym));
     }
 
     @Override
@@ -97,8 +123,7 @@ public final class BoundRelocationSectionImpl implements RelocationSection {
             final long info = Bytes.u64(b, e + 8);
             final long sym = info >>> 32;
             if (sym >= symbols) {
-                throw new ElfFormatException("section " + section.name() + " relocation " + i + " r_info symbol", e + 8,
-                        "a symbol index below " + symbols, Long.toString(sym));
+                throw badSymbol(i, e, sym, symbols);
             }
             final int code = (int) info;
             // Runs of one type are common; reusing the last lookup avoids boxing unknown codes again.
@@ -112,5 +137,10 @@ public final class BoundRelocationSectionImpl implements RelocationSection {
     @Override
     public String toString() {
         return "RelocationSection[" + section.name() + "]";
+    }
+
+    /** {@return how error messages name {@code s}; built only when one is thrown} */
+    static String where(final BoundSectionImpl s) {
+        return "section " + s.index() + " (" + s.name() + ")";
     }
 }

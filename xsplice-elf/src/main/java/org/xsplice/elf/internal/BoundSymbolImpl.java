@@ -34,6 +34,15 @@ public final class BoundSymbolImpl implements ElfSymbol {
         this.inSection = inSection;
     }
 
+    SymbolTableImpl table() {
+        return table;
+    }
+
+    /** Whether {@link #sectionIndex()} names a section rather than a special index. */
+    boolean inSection() {
+        return inSection;
+    }
+
     @Override
     public String name() {
         return name;

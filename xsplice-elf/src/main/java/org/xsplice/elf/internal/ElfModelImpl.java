@@ -50,6 +50,7 @@ public final class ElfModelImpl implements ElfModel {
     private List<ElfNote> notes;
     private List<ProgramHeader> programHeaders;
     private List<SectionGroup> groups;
+    private final Map<ElfSection, SectionGroup> groupBySection = new IdentityHashMap<>();
     private List<ElfElement> elements;
 
     public ElfModelImpl(final byte[] bytes) {
@@ -174,13 +175,27 @@ public final class ElfModelImpl implements ElfModel {
 
     private List<BoundSectionImpl> decodeSections() {
         final int len = b.length;
-        final long[] nameOffsets = new long[shnum];
-        final BoundSectionImpl[] raw = new BoundSectionImpl[shnum];
-        // Two passes: names need the string table's bounds, which are checked in the first.
-        final long[][] fields = new long[shnum][];
+        long strOff = 0;
+        long strSize = 0;
+        if (shstrndx > 0) {
+            final long h = sectionHeaderOffset(shstrndx);
+            final long type = Bytes.u32(b, h + 4);
+            if (SectionType.Known.SHT_STRTAB.code() != type) {
+                throw new ElfFormatException("e_shstrndx", 62, "the index of an SHT_STRTAB section",
+                        shstrndx + " (" + SectionType.of((int) type).name() + ")");
+            }
+            strOff = Bytes.u64(b, h + 24);
+            strSize = Bytes.u64(b, h + 32);
+            if (!Bytes.inside(strOff, strSize, len)) {
+                throw new ElfFormatException("section " + shstrndx + " sh_offset/sh_size", h + 24,
+                        "contents inside the file of " + len + " bytes",
+                        "offset " + Bytes.hex(strOff) + " size " + Bytes.hex(strSize));
+            }
+        }
+        final BoundSectionImpl[] out = new BoundSectionImpl[shnum];
         for (int i = 0; i < shnum; i++) {
             final long h = sectionHeaderOffset(i);
-            final long type = Bytes.u32(b, h + 4);
+            final int type = Bytes.i32(b, h + 4);
             final long off = Bytes.u64(b, h + 24);
             final long size = Bytes.u64(b, h + 32);
             final long align = Bytes.u64(b, h + 48);
@@ -194,43 +209,26 @@ public final class ElfModelImpl implements ElfModel {
                 throw new ElfFormatException("section " + i + " sh_addralign", h + 48, "0 or a power of two",
                         Long.toUnsignedString(align));
             }
-            nameOffsets[i] = Bytes.u32(b, h);
-            fields[i] = new long[] {type, Bytes.u64(b, h + 8), Bytes.u64(b, h + 16), off, size, Bytes.u32(b, h + 40),
-                Bytes.u32(b, h + 44), align, Bytes.u64(b, h + 56)};
+            final String name = 0 == strSize ? "" : string(strOff, strSize, Bytes.u32(b, h), "section ", i,
+                    " sh_name", h);
+            out[i] = new BoundSectionImpl(this, i, name, SectionType.of(type), Bytes.u64(b, h + 8),
+                    Bytes.u64(b, h + 16), off, size, Bytes.i32(b, h + 40), Bytes.i32(b, h + 44), align,
+                    Bytes.u64(b, h + 56));
         }
-        final long strOff;
-        final long strSize;
-        if (shstrndx > 0) {
-            final long[] f = fields[shstrndx];
-            if (SectionType.Known.SHT_STRTAB.code() != f[0]) {
-                throw new ElfFormatException("e_shstrndx", 62, "the index of an SHT_STRTAB section",
-                        shstrndx + " (" + SectionType.of((int) f[0]).name() + ")");
-            }
-            strOff = f[3];
-            strSize = f[4];
-        } else {
-            strOff = 0;
-            strSize = 0;
-        }
-        for (int i = 0; i < shnum; i++) {
-            final long[] f = fields[i];
-            final String name = 0 == strSize ? "" : string(strOff, strSize, nameOffsets[i], "section " + i + " sh_name",
-                    sectionHeaderOffset(i));
-            raw[i] = new BoundSectionImpl(this, i, name, SectionType.of((int) f[0]), f[1], f[2], f[3], f[4],
-                    (int) f[5], (int) f[6], f[7], f[8]);
-        }
-        return List.of(raw);
+        return List.of(out);
     }
 
     /** Reads a NUL-terminated string at {@code index} of string table {@code table}. */
-    String string(final BoundSectionImpl table, final long index, final String field, final long fieldOffset) {
-        return string(table.offset(), table.size(), index, field, fieldOffset);
+    String string(final BoundSectionImpl table, final long index, final String what, final int entry,
+                  final String field, final long fieldOffset) {
+        return string(table.offset(), table.size(), index, what, entry, field, fieldOffset);
     }
 
-    private String string(final long tableOff, final long tableSize, final long index, final String field,
-                          final long fieldOffset) {
+    /** The field is named {@code what + entry + field}, built only for an error message. */
+    private String string(final long tableOff, final long tableSize, final long index, final String what,
+                          final int entry, final String field, final long fieldOffset) {
         if (index >= tableSize) {
-            throw new ElfFormatException(field, fieldOffset, "a string table offset below " + tableSize,
+            throw new ElfFormatException(what + entry + field, fieldOffset, "a string table offset below " + tableSize,
                     Long.toString(index));
         }
         final int start = (int) (tableOff + index);
@@ -240,7 +238,7 @@ public final class ElfModelImpl implements ElfModel {
             z++;
         }
         if (z == end) {
-            throw new ElfFormatException(field, fieldOffset, "a NUL-terminated string inside its string table",
+            throw new ElfFormatException(what + entry + field, fieldOffset, "a NUL-terminated string inside its string table",
                     "no NUL before the table ends at " + Bytes.hex(end));
         }
         return new String(b, start, z - start, StandardCharsets.ISO_8859_1);
@@ -460,7 +458,9 @@ public final class ElfModelImpl implements ElfModel {
             final List<SectionGroup> out = new ArrayList<>();
             for (final BoundSectionImpl s : boundSections()) {
                 if (SectionType.Known.SHT_GROUP == s.type()) {
-                    out.add(decodeGroup(s));
+                    final SectionGroup g = decodeGroup(s);
+                    groupBySection.put(s, g);
+                    out.add(g);
                 }
             }
             groups = List.copyOf(out);
@@ -468,20 +468,27 @@ public final class ElfModelImpl implements ElfModel {
         return groups;
     }
 
+    /** {@return the group an {@code SHT_GROUP} section of this file holds, or null} */
+    SectionGroup groupOf(final ElfSection section) {
+        groups();
+        synchronized (this) {
+            return groupBySection.get(section);
+        }
+    }
+
     private SectionGroup decodeGroup(final BoundSectionImpl s) {
-        final String where = "section " + s.index() + " (" + s.name() + ")";
         final long hdr = sectionHeaderOffset(s.index());
         if (s.size() < 4 || 0 != s.size() % 4) {
-            throw new ElfFormatException(where + " sh_size", hdr + 32, "a non-zero multiple of 4 (SHT_GROUP)",
+            throw new ElfFormatException(SymbolTableImpl.where(s) + " sh_size", hdr + 32, "a non-zero multiple of 4 (SHT_GROUP)",
                     Long.toString(s.size()));
         }
         if (s.link() <= 0 || s.link() >= shnum || SectionType.Known.SHT_SYMTAB != boundSection(s.link()).type()) {
-            throw new ElfFormatException(where + " sh_link", hdr + 40, "the index of the SHT_SYMTAB section",
+            throw new ElfFormatException(SymbolTableImpl.where(s) + " sh_link", hdr + 40, "the index of the SHT_SYMTAB section",
                     Integer.toUnsignedString(s.link()));
         }
         final SymbolTableImpl t = symbolTableImpl(boundSection(s.link()));
         if (s.info() < 0 || s.info() >= t.size()) {
-            throw new ElfFormatException(where + " sh_info", hdr + 44, "a signature symbol index below " + t.size(),
+            throw new ElfFormatException(SymbolTableImpl.where(s) + " sh_info", hdr + 44, "a signature symbol index below " + t.size(),
                     Integer.toUnsignedString(s.info()));
         }
         final int flags = Bytes.i32(b, s.offset());
@@ -489,7 +496,7 @@ public final class ElfModelImpl implements ElfModel {
         for (long p = s.offset() + 4; p < s.offset() + s.size(); p += 4) {
             final long m = Bytes.u32(b, p);
             if (0 == m || m >= shnum) {
-                throw new ElfFormatException(where + " member", p, "a section index in 1.." + (shnum - 1),
+                throw new ElfFormatException(SymbolTableImpl.where(s) + " member", p, "a section index in 1.." + (shnum - 1),
                         Long.toString(m));
             }
             members.add(section((int) m));

@@ -32,29 +32,28 @@ public final class SymbolTableImpl implements SymbolTable {
     SymbolTableImpl(final ElfModelImpl model, final BoundSectionImpl section) {
         this.model = model;
         this.section = section;
-        final String where = "section " + section.index() + " (" + section.name() + ")";
         final long hdr = model.sectionHeaderOffset(section.index());
         if (ElfSymbol.ENTRY_SIZE != section.entrySize()) {
-            throw new ElfFormatException(where + " sh_entsize", hdr + 56, Integer.toString(ElfSymbol.ENTRY_SIZE),
+            throw new ElfFormatException(where(section) + " sh_entsize", hdr + 56, Integer.toString(ElfSymbol.ENTRY_SIZE),
                     Long.toString(section.entrySize()));
         }
         if (0 != section.size() % ElfSymbol.ENTRY_SIZE || 0 == section.size()) {
-            throw new ElfFormatException(where + " sh_size", hdr + 32, "a non-zero multiple of 24",
+            throw new ElfFormatException(where(section) + " sh_size", hdr + 32, "a non-zero multiple of 24",
                     Long.toString(section.size()));
         }
         count = (int) (section.size() / ElfSymbol.ENTRY_SIZE);
         final int link = section.link();
         if (link <= 0 || link >= model.sectionCount()) {
-            throw new ElfFormatException(where + " sh_link", hdr + 40, "a string table index below "
+            throw new ElfFormatException(where(section) + " sh_link", hdr + 40, "a string table index below "
                     + model.sectionCount(), Integer.toString(link));
         }
         strings = model.boundSection(link);
         if (SectionType.Known.SHT_STRTAB != strings.type()) {
-            throw new ElfFormatException(where + " sh_link", hdr + 40, "the index of an SHT_STRTAB section",
+            throw new ElfFormatException(where(section) + " sh_link", hdr + 40, "the index of an SHT_STRTAB section",
                     link + " (" + strings.type().name() + ")");
         }
         if (section.info() < 0 || section.info() > count) {
-            throw new ElfFormatException(where + " sh_info", hdr + 44, "a symbol index up to " + count,
+            throw new ElfFormatException(where(section) + " sh_info", hdr + 44, "a symbol index up to " + count,
                     Integer.toUnsignedString(section.info()));
         }
         firstNonLocal = section.info();
@@ -121,7 +120,7 @@ public final class SymbolTableImpl implements SymbolTable {
                 throw new ElfFormatException("symbol " + i + " st_shndx", e + 6, "below " + sections
                         + " or a reserved index", Integer.toString(shndx));
             }
-            final String name = model.string(strings, nameOff, "symbol " + i + " st_name", e);
+            final String name = model.string(strings, nameOff, "symbol ", i, " st_name", e);
             out[i] = new BoundSymbolImpl(this, i, name, Bytes.u64(b, e + 8), Bytes.u64(b, e + 16), info, other,
                     shndx, inSection);
         }
@@ -236,5 +235,10 @@ public final class SymbolTableImpl implements SymbolTable {
     @Override
     public String toString() {
         return "SymbolTable[" + section.name() + ", " + count + " entries]";
+    }
+
+    /** {@return how error messages name {@code s}; built only when one is thrown} */
+    static String where(final BoundSectionImpl s) {
+        return "section " + s.index() + " (" + s.name() + ")";
     }
 }

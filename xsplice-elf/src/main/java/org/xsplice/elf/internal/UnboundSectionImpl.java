@@ -58,6 +58,11 @@ public final class UnboundSectionImpl implements ElfSection {
                 entrySize, data, size);
     }
 
+    /** Whether the contents are the origin's (a rename or flag change). */
+    boolean keepsOriginContents() {
+        return null == data && null != origin;
+    }
+
     @Override
     public String name() {
         return name;

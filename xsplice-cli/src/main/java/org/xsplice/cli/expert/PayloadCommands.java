@@ -1,0 +1,127 @@
+package org.xsplice.cli.expert;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import org.xsplice.cli.ExitCodes;
+import org.xsplice.cli.hv.HvContext;
+import org.xsplice.hv.control.ControlClient;
+import org.xsplice.hv.control.ControlException;
+import org.xsplice.hv.control.Request;
+import org.xsplice.hv.control.Response;
+import org.xsplice.payload.Errno;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code xen-xsplice upload|list|unload}, against the reference hypervisor chosen by {@code $XSPLICE_HV}. */
+final class PayloadCommands {
+    private PayloadCommands() {
+    }
+
+    /** One request to the selected hypervisor; a refusal prints {@code xen-xsplice: WHAT failed: ERRNO: message}. */
+    static int run(final XenXspliceCommand top, final CommandSpec spec, final String what, final Action action) {
+        final PrintWriter err = spec.commandLine().getErr();
+        try {
+            final String name = ControlClient.select(top.context().run(), top.context().env());
+            try (ControlClient c = ControlClient.connect(top.context().run(), name)) {
+                final int rc = action.run(c, spec.commandLine().getOut());
+                spec.commandLine().getOut().flush();
+                return rc;
+            }
+        } catch (final ControlException e) {
+            err.println("xen-xsplice: " + what + " failed: " + e.errno() + ": " + e.getMessage());
+            return HvContext.exitCode(e);
+        } catch (final IOException e) {
+            err.println("xen-xsplice: " + what + " failed: " + e.getMessage());
+            return ExitCodes.ERROR;
+        }
+    }
+
+    @FunctionalInterface
+    interface Action {
+        int run(ControlClient client, PrintWriter out) throws IOException;
+    }
+
+    @Command(name = "upload", header = "Upload a payload (it is checked; state CHECKED).")
+    static final class Upload implements Callable<Integer> {
+        @ParentCommand
+        XenXspliceCommand top;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+        @Parameters(index = "1", paramLabel = "FILE")
+        Path file;
+
+        @Override
+        public Integer call() throws IOException {
+            final byte[] bytes = Files.readAllBytes(file);
+            return run(top, spec, "upload " + name, (c, out) -> {
+                out.printf("Uploading %s... ", file);
+                out.flush();
+                c.call(new Request.Upload(name, bytes), Response.PayloadStatus.class);
+                out.println("completed");
+                return ExitCodes.OK;
+            });
+        }
+    }
+
+    @Command(name = "unload", header = "Unload a CHECKED payload.")
+    static final class Unload implements Callable<Integer> {
+        @ParentCommand
+        XenXspliceCommand top;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Override
+        public Integer call() {
+            return run(top, spec, "unload " + name, (c, out) -> {
+                out.printf("Performing unload: ");
+                c.call(new Request.Unload(name), Response.Done.class);
+                out.println("completed");
+                return ExitCodes.OK;
+            });
+        }
+    }
+
+    @Command(name = "list", header = "List the payloads: ID | status | metadata.")
+    static final class ListPayloads implements Callable<Integer> {
+        @ParentCommand
+        XenXspliceCommand top;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            return run(top, spec, "list", (c, out) -> {
+                out.print(table(c.call(new Request.ListPayloads(), Response.PayloadList.class).payloads()));
+                return ExitCodes.OK;
+            });
+        }
+    }
+
+    /** {@return Xen's list table; "Nothing to list" when empty} */
+    static String table(final List<Response.PayloadStatus> ps) {
+        if (ps.isEmpty()) {
+            return "Nothing to list\n";
+        }
+        final StringBuilder sb = new StringBuilder(String.format(" %-39s| %-11s| %s%n", "ID", "status", "metadata"));
+        sb.append("-".repeat(40)).append('+').append("-".repeat(12)).append('+').append("-".repeat(15)).append('\n');
+        for (final Response.PayloadStatus p : ps) {
+            final String status = 0 == p.rc() ? p.status()
+                    : p.status() + " (" + p.rc() + ", " + Errno.of(p.rc()).map(Errno::text).orElse("errno " + -p.rc()) + ")";
+            sb.append(String.format("%-40s| %-11s| %s%n", p.name(), status, p.metadata()));
+        }
+        return sb.toString();
+    }
+}

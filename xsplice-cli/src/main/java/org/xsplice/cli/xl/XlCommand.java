@@ -1,0 +1,168 @@
+package org.xsplice.cli.xl;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.xsplice.cli.Cli;
+import org.xsplice.cli.ExitCodes;
+import org.xsplice.cli.VersionProvider;
+import org.xsplice.cli.hv.HvContext;
+import org.xsplice.hv.control.ControlClient;
+import org.xsplice.hv.control.ControlException;
+import org.xsplice.hv.control.Request;
+import org.xsplice.hv.control.Response;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code xl}: Xen's toolstack commands against a reference hypervisor, chosen by
+ * {@code $XSPLICE_HV} (default: the only one running).
+ */
+@Command(name = "xl",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "Xen toolstack for the xsplice reference hypervisor (selected by $XSPLICE_HV).",
+        subcommands = {
+            XlCommand.Info.class,
+            XlCommand.Dmesg.class,
+            XlCommand.DebugKeys.class,
+            XlCommand.Symbol.class,
+            CommandLine.HelpCommand.class,
+        })
+public final class XlCommand implements Callable<Integer> {
+    private final HvContext context;
+
+    @Spec
+    CommandSpec spec;
+
+    public XlCommand(final Map<String, String> env) {
+        this.context = new HvContext(env);
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(System.err);
+        return ExitCodes.USAGE;
+    }
+
+    /** Runs {@code action} against the selected hypervisor; errors are printed Xen-style. */
+    int withHypervisor(final CommandSpec sub, final Action action) {
+        final PrintWriter err = sub.commandLine().getErr();
+        try {
+            final String name = ControlClient.select(context.run(), context.env());
+            try (ControlClient c = ControlClient.connect(context.run(), name)) {
+                return action.run(c, sub.commandLine().getOut());
+            }
+        } catch (final ControlException e) {
+            err.println("xl: " + e.getMessage() + " (" + e.errno() + ")");
+            return HvContext.exitCode(e);
+        } catch (final IOException e) {
+            err.println("xl: " + e.getMessage());
+            return ExitCodes.ERROR;
+        }
+    }
+
+    @FunctionalInterface
+    interface Action {
+        int run(ControlClient client, PrintWriter out) throws IOException;
+    }
+
+    @Command(name = "info", header = "Get information about the Xen host", mixinStandardHelpOptions = true)
+    static final class Info implements Callable<Integer> {
+        @ParentCommand
+        XlCommand parent;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            return parent.withHypervisor(spec, (c, out) -> {
+                for (final Response.Field f : c.call(new Request.Info(), Response.InfoReply.class).fields()) {
+                    out.printf("%-23s: %s%n", f.key(), f.value());
+                }
+                out.flush();
+                return ExitCodes.OK;
+            });
+        }
+    }
+
+    @Command(name = "dmesg", header = "Read and/or clear dmesg buffer", mixinStandardHelpOptions = true)
+    static final class Dmesg implements Callable<Integer> {
+        @ParentCommand
+        XlCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Option(names = "-c", description = "Clear dmesg buffer as well as printing it")
+        boolean clear;
+
+        @Override
+        public Integer call() {
+            return parent.withHypervisor(spec, (c, out) -> {
+                out.print(c.call(new Request.Dmesg(clear), Response.Text.class).text());
+                out.flush();
+                return ExitCodes.OK;
+            });
+        }
+    }
+
+    @Command(name = "debug-keys", header = "Send debug keys to Xen", mixinStandardHelpOptions = true)
+    static final class DebugKeys implements Callable<Integer> {
+        @ParentCommand
+        XlCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "KEYS", description = "Keys to press ('h' lists them; output in xl dmesg)")
+        String keys;
+
+        @Override
+        public Integer call() {
+            return parent.withHypervisor(spec, (c, out) -> {
+                c.call(new Request.DebugKeys(keys), Response.Done.class);
+                return ExitCodes.OK;
+            });
+        }
+    }
+
+    @Command(name = "symbol", header = "Translate a symbol to an address or an address to a symbol",
+            mixinStandardHelpOptions = true,
+            description = {"xl symbol do_domctl+0xf      prints the address",
+                "xl symbol 0x401234            prints <symbol>+0xoff/0xsize",
+                "Statics are named file#symbol, e.g. keyhandler.c#do_crash_key."})
+    static final class Symbol implements Callable<Integer> {
+        @ParentCommand
+        XlCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "SYMBOL|ADDRESS")
+        String query;
+
+        @Override
+        public Integer call() {
+            return parent.withHypervisor(spec, (c, out) -> {
+                final Response.SymbolReply r = c.call(new Request.SymbolQuery(query), Response.SymbolReply.class);
+                if (query.strip().toLowerCase(java.util.Locale.ROOT).startsWith("0x")) {
+                    if (r.location().isEmpty()) {
+                        throw new ControlException("ENOENT", "no symbol covers address " + query);
+                    }
+                    out.println(r.location());
+                } else {
+                    out.printf("0x%016x%n", r.address());
+                }
+                out.flush();
+                return ExitCodes.OK;
+            });
+        }
+    }
+
+    public static void main(final String[] args) {
+        System.exit(Cli.commandLine(new XlCommand(System.getenv())).execute(args));
+    }
+}

@@ -1,0 +1,34 @@
+#ifndef XEN_LIVEPATCH_H
+#define XEN_LIVEPATCH_H
+#include <xen/config.h>
+
+extern struct livepatch_rendezvous livepatch_rendezvous;
+extern struct livepatch_region_table *livepatch_regions;
+extern uint64_t livepatch_regions_gen;
+
+void do_livepatch_work(void) __attribute__((cold));
+void livepatch_init(void);
+void livepatch_printall(unsigned char key);
+const struct livepatch_region *livepatch_find_region(uint64_t addr);
+const struct livepatch_symbol *livepatch_symbol(const struct livepatch_region *r, uint64_t addr);
+
+/*
+ * Called on every way back to a guest, right before do_softirq(), and in the idle loop
+ * (Xen: xen/common/livepatch.c check_for_livepatch_work()). Idle cost: one compare with a
+ * memory operand and one not-taken branch (cmp+jne fuse into one micro-op); everything else
+ * is in the out-of-line, cold do_livepatch_work(). Written with asm goto because the C form
+ * (a volatile load, test, jne) costs a third instruction on every exit.
+ */
+static inline void check_for_livepatch_work(void)
+{
+#ifndef NO_LIVEPATCH_CHECK
+    /* Relaxed read: a CPU that misses a just-raised flag sees it at its next exit. */
+    asm goto ("cmpl $0, %0\n\t"
+              "jne %l[work]"
+              : : "m"(livepatch_rendezvous.do_work) : "cc" : work);
+    return;
+work:
+    do_livepatch_work();
+#endif
+}
+#endif

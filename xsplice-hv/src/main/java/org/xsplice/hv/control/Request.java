@@ -1,0 +1,51 @@
+package org.xsplice.hv.control;
+
+/**
+ * What a client asks a supervisor. Each request names the response it expects; add a record
+ * here (and a case in the supervisor's switch) to add an operation: the codec needs nothing else.
+ */
+public sealed interface Request {
+    /** Is it alive; who is it. */
+    record Ping() implements Request {
+    }
+
+    /** {@code xl info}. */
+    record Info() implements Request {
+    }
+
+    /** {@code xl dmesg [-c]}. */
+    record Dmesg(boolean clear) implements Request {
+    }
+
+    /** {@code xl debug-keys KEYS}. */
+    record DebugKeys(String keys) implements Request {
+    }
+
+    /** {@code xl symbol QUERY}: an address ({@code 0x...}) to a symbol, or {@code name[+off]} to an address. */
+    record SymbolQuery(String query) implements Request {
+    }
+
+    /** Per-CPU workload counters. */
+    record Stats() implements Request {
+    }
+
+    /** UPLOAD: check and load a payload (state CHECKED); answered with {@link Response.PayloadStatus}. */
+    record Upload(String name, byte[] payload) implements Request {
+    }
+
+    /** GET one payload's status. */
+    record GetPayload(String name) implements Request {
+    }
+
+    /** LIST every payload, in load order. */
+    record ListPayloads() implements Request {
+    }
+
+    /** UNLOAD a CHECKED payload and free its memory. */
+    record Unload(String name) implements Request {
+    }
+
+    /** Stop the hypervisor and the supervisor. */
+    record Stop() implements Request {
+    }
+}

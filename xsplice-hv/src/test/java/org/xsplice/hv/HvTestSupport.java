@@ -1,0 +1,45 @@
+package org.xsplice.hv;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+
+/** Shared by the tests: the image Maven built, and unique names so parallel runs never clash. */
+final class HvTestSupport {
+    private static HvImage image;
+
+    private HvTestSupport() {
+    }
+
+    static synchronized HvImage image() throws IOException {
+        if (null == image) {
+            image = HvImage.read(HvImage.locate(Map.of()));
+        }
+        return image;
+    }
+
+    /** Stops {@code hv} if it still runs and releases it (every test's @AfterEach). */
+    static void stopAndClose(final HypervisorProcess hv) throws IOException {
+        if (null != hv) {
+            if (hv.isRunning()) {
+                hv.shutdown(java.time.Duration.ofSeconds(5));
+            }
+            hv.close();
+        }
+    }
+
+    static String uniqueName(final String prefix) {
+        return prefix + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    static HypervisorProcess start(final Path dir, final String name, final int cpus, final String workload) throws IOException {
+        Files.createDirectories(dir);
+        try {
+            return HypervisorProcess.start(image(), new HypervisorProcess.Options(name, cpus, workload, true, dir.resolve("console.log")));
+        } catch (final IOException e) {
+            throw new IOException(e.getMessage() + "\nconsole:\n" + Files.readString(dir.resolve("console.log")), e);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package org.xsplice.hv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xsplice.hv.control.ControlClient;
+import org.xsplice.hv.control.ControlException;
+import org.xsplice.hv.control.Request;
+import org.xsplice.hv.control.Response;
+import org.xsplice.hv.control.RunDirectory;
+
+/** Supervisors as separate processes (what xsplice-hv start runs), including losing one. */
+class SupervisorsTest {
+    @TempDir
+    Path tmp;
+
+    private RunDirectory run;
+    private final String name = HvTestSupport.uniqueName("sup");
+
+    @AfterEach
+    void stop() throws Exception {
+        if (null != run && Files.isDirectory(run.base().resolve(name))) {
+            Supervisors.stop(run, name);
+        }
+    }
+
+    @Test
+    void aHypervisorOutlivesItsSupervisorAndIsTakenOverByTheNextOne() throws Exception {
+        run = new RunDirectory(tmp.resolve("run"));
+        final Map<String, String> env = Map.of("XSPLICE_HV_BINARY", HvTestSupport.image().file().toString());
+        final Response.Pong first = Supervisors.start(run, name, 2, "normal", env);
+        final ControlException again = org.junit.jupiter.api.Assertions.assertThrows(ControlException.class,
+                () -> Supervisors.start(run, name, 2, "normal", env));
+        assertEquals("EEXIST", again.errno());
+
+        // The supervisor dies; the hypervisor, in its own session and not killed with it, runs on.
+        final ProcessHandle supervisor = ProcessHandle.of(first.supervisorPid()).orElseThrow();
+        supervisor.destroyForcibly();
+        supervisor.onExit().get(10, TimeUnit.SECONDS);
+        assertTrue(ProcessHandle.of(first.pid()).map(ProcessHandle::isAlive).orElse(false), "hypervisor still running");
+        final List<Supervisors.Entry> listed = Supervisors.list(run);
+        assertEquals("stale", listed.getFirst().state(), listed.toString());
+
+        final Response.Pong second = Supervisors.start(run, name, 2, "normal", env);
+        assertEquals(first.pid(), second.pid(), "the same hypervisor, re-attached");
+        assertTrue(second.supervisorPid() != first.supervisorPid());
+        try (ControlClient c = ControlClient.connect(run, name)) {
+            final String dmesg = c.call(new Request.Dmesg(false), Response.Text.class).text();
+            assertTrue(dmesg.contains("Hypervisor '" + name + "' ready"), "console from before the takeover: " + dmesg);
+            assertTrue(c.call(new Request.Info(), Response.InfoReply.class).fields().contains(new Response.Field("nr_cpus", "2")));
+        }
+        assertEquals("hypervisor " + name + " stopped", Supervisors.stop(run, name));
+        assertFalse(Files.exists(run.base().resolve(name)));
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ProcessHandle.of(first.pid()).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertFalse(ProcessHandle.of(first.pid()).map(ProcessHandle::isAlive).orElse(false), "hypervisor gone after stop");
+    }
+}

@@ -1,0 +1,126 @@
+package org.xsplice.xen.lab.internal;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.spi.ToolProvider;
+import java.util.stream.Stream;
+
+/**
+ * The Java runtime dom0 runs the project with: a jlink'ed image of the running JDK holding only
+ * {@code java.base} (the FFM API lives there), packed as an uncompressed cpio archive rooted at
+ * {@code /opt/xsplice/jre} that the lab appends to a boot's initramfs. jlink already compresses
+ * the class data, so the archive is not compressed again.
+ *
+ * <p>Cached in the lab's cache directory, keyed by the JDK's home and version and the jlink
+ * options; a file lock (plus a JVM-wide monitor, since file locks are per process) lets one caller
+ * build it while others wait.
+ */
+public final class JavaRuntimeImage
+{
+    /** Where the image appears in dom0. */
+    public static final String GUEST_HOME = "/opt/xsplice/jre";
+
+    private static final List<String> MODULES = List.of("java.base");
+    private static final List<String> OPTIONS = List.of("--strip-debug", "--no-header-files", "--no-man-pages",
+        "--compress=zip-6", "--generate-cds-archive");
+
+    private JavaRuntimeImage()
+    {
+    }
+
+    /** {@return the cpio archive of the runtime image, built on first use} */
+    public static synchronized Path cpio(final Path cacheDir) throws IOException
+    {
+        final Path dir = cacheDir.resolve("jre-" + key());
+        final Path archive = dir.resolve("jre.cpio");
+        if (Files.exists(archive))
+        {
+            return archive;
+        }
+        Files.createDirectories(dir);
+        try (FileChannel lockFile = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE,
+                                                     StandardOpenOption.WRITE);
+             FileLock _ = lockFile.lock())
+        {
+            if (Files.exists(archive))
+            {
+                return archive;
+            }
+            final Path image = dir.resolve("image");
+            deleteTree(image);
+            jlink(image);
+            final Path tmp = dir.resolve("jre.cpio.tmp");
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
+                 CpioWriter cpio = new CpioWriter(out))
+            {
+                cpio.copy(image, GUEST_HOME);
+            }
+            Files.move(tmp, archive);
+            return archive;
+        }
+    }
+
+    private static void jlink(final Path image) throws IOException
+    {
+        final ToolProvider jlink = ToolProvider.findFirst("jlink")
+            .orElseThrow(() -> new IOException("jlink is not available in " + System.getProperty("java.home")
+                                               + " (a full JDK 25 is needed to build the dom0 runtime)"));
+        final StringWriter log = new StringWriter();
+        final String[] args = Stream.of(
+                List.of("--add-modules", String.join(",", MODULES), "--output", image.toString()), OPTIONS)
+            .flatMap(List::stream).toArray(String[]::new);
+        final int rc;
+        try (PrintWriter w = new PrintWriter(log))
+        {
+            rc = jlink.run(w, w, args);
+        }
+        if (0 != rc)
+        {
+            throw new IOException("jlink " + String.join(" ", args) + " failed (" + rc + "):\n" + log);
+        }
+    }
+
+    private static String key()
+    {
+        try
+        {
+            final MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update((System.getProperty("java.home") + "\n" + Runtime.version() + "\n" + MODULES + "\n" + OPTIONS)
+                          .getBytes(StandardCharsets.UTF_8));
+            return Runtime.version().feature() + "-" + HexFormat.of().formatHex(md.digest(), 0, 6);
+        }
+        catch (final NoSuchAlgorithmException e)
+        {
+            throw new AssertionError("SHA-256 is mandatory in every JDK", e);
+        }
+    }
+
+    private static void deleteTree(final Path root) throws IOException
+    {
+        if (!Files.exists(root))
+        {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root))
+        {
+            for (final Path p : walk.sorted(Comparator.reverseOrder()).toList())
+            {
+                Files.delete(p);
+            }
+        }
+    }
+}

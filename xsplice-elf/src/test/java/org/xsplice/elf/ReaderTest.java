@@ -1,6 +1,7 @@
 package org.xsplice.elf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -64,6 +65,23 @@ class ReaderTest {
         assertEquals(List.of(".text.grouped", ".rela.text.grouped"), g.members().stream().map(ElfSection::name).toList());
         assertTrue(Tools.check(dir, "readelf", "-gW", util.toString())
                 .contains("COMDAT group section [    1] `.group' [grouped_sig] contains 2 sections"));
+    }
+
+    /** Found by MalformedInputTest: a group named by the null symbol once reached the writer as an NPE. */
+    @Test
+    void groupNamedByTheNullSymbolIsAFormatError() throws Exception {
+        final byte[] b = java.nio.file.Files.readAllBytes(util);
+        final ElfSection group = Elf.of().parse(b).section(".group").orElseThrow();
+        final long shoff = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(40);
+        final int info = (int) (shoff + 64L * group.index() + 44);
+        b[info] = 0;
+        b[info + 1] = 0;
+        b[info + 2] = 0;
+        b[info + 3] = 0;
+        final ElfFormatException e = assertThrows(ElfFormatException.class, () -> Elf.of().parse(b).groups());
+        assertEquals(info, e.offset());
+        assertTrue(e.field().endsWith("sh_info"), e.field());
+        assertEquals("0", e.found());
     }
 
     @Test

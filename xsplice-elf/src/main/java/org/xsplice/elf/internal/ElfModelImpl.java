@@ -487,8 +487,10 @@ public final class ElfModelImpl implements ElfModel {
                     Integer.toUnsignedString(s.link()));
         }
         final SymbolTableImpl t = symbolTableImpl(boundSection(s.link()));
-        if (s.info() < 0 || s.info() >= t.size()) {
-            throw new ElfFormatException(SymbolTableImpl.where(s) + " sh_info", hdr + 44, "a signature symbol index below " + t.size(),
+        // Index 0 is STN_UNDEF, the null symbol: a group must be named by a real symbol (gABI 4).
+        if (s.info() <= 0 || s.info() >= t.size()) {
+            throw new ElfFormatException(SymbolTableImpl.where(s) + " sh_info", hdr + 44,
+                    "a signature symbol index from 1 to " + (t.size() - 1),
                     Integer.toUnsignedString(s.info()));
         }
         final int flags = Bytes.i32(b, s.offset());

@@ -285,7 +285,12 @@ public final class ElfWriterImpl {
             }
             o.data = d;
             o.link = symtab.index;
-            o.info = symbolIndex(groups.get(g).signature());
+            final Integer signature = symbolIndex(groups.get(g).signature());
+            if (null == signature) {
+                throw new ElfWriteException("group " + groups.get(g).name() + ": its signature symbol "
+                        + groups.get(g).signature().name() + " is not written (the null symbol cannot name a group)");
+            }
+            o.info = signature;
         }
         for (final ElfSection s : content) {
             final ElfSection partner = linkOrderPartner(s);

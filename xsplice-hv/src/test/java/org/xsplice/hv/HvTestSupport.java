@@ -1,10 +1,17 @@
 package org.xsplice.hv;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+
+import org.xsplice.build.cpayload.CPayloadMaker;
+import org.xsplice.build.cpayload.CPayloadOptions;
+import org.xsplice.elf.Elf;
 
 /** Shared by the tests: the image Maven built, and unique names so parallel runs never clash. */
 final class HvTestSupport {
@@ -28,6 +35,22 @@ final class HvTestSupport {
             }
             hv.close();
         }
+    }
+
+    /**
+     * {@return the payload made from test resource payloads/C.c against the image {@code xen},
+     * stacked on the payload file {@code dependsOn} when given; the source and the payload
+     * (C.livepatch) are written to {@code dir}}
+     */
+    static byte[] payload(final Path dir, final String c, final Path xen, final Optional<Path> dependsOn) throws IOException {
+        final Path src = dir.resolve(c + ".c");
+        try (InputStream in = HvTestSupport.class.getClassLoader().getResourceAsStream("payloads/" + c + ".c")) {
+            Files.write(src, in.readAllBytes());
+        }
+        final Path out = dir.resolve(c + ".livepatch");
+        CPayloadMaker.make(new CPayloadOptions(src, xen, out,
+                dependsOn.isPresent() ? Elf.of().parse(dependsOn.get()).buildId() : Optional.empty(), List.of()));
+        return Files.readAllBytes(out);
     }
 
     static String uniqueName(final String prefix) {

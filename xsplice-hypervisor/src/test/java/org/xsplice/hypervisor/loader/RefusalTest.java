@@ -13,9 +13,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.xsplice.elf.Elf;
-import org.xsplice.elf.ElfModel;
-import org.xsplice.elf.ElfTransform;
 import org.xsplice.elf.BuildId;
 import org.xsplice.hypervisor.symbols.SymbolTable;
 import org.xsplice.payload.Errno;
@@ -389,7 +386,7 @@ class RefusalTest {
     @Test
     void oldAddrZeroAndUnknownName() {
         final var s = Bytes.section(hello, ".rodata.str1.1");
-        final int at = indexOf(s.bytes(), "xen_extra_version");
+        final int at = Bytes.indexOf(s.bytes(), "xen_extra_version");
         refuse(Bytes.put(hello, s.offset() + at + 16, 1, 'X'), Errno.ENOENT, "no symbol 'xen_extra_versioX'");
     }
 
@@ -455,19 +452,19 @@ class RefusalTest {
 
     @Test
     void nothingToDo() {
-        refuse(drop(hello, ".livepatch.funcs"), Errno.EINVAL, "neither .livepatch.funcs nor a hook section");
+        refuse(Bytes.drop(hello, ".livepatch.funcs"), Errno.EINVAL, "neither .livepatch.funcs nor a hook section");
     }
 
     // ------------------------------------------------------------------ build-ids
 
     @Test
     void missingXenDepends() {
-        refuse(drop(hello, ".livepatch.xen_depends"), Errno.EINVAL, "required section .livepatch.xen_depends is missing");
+        refuse(Bytes.drop(hello, ".livepatch.xen_depends"), Errno.EINVAL, "required section .livepatch.xen_depends is missing");
     }
 
     @Test
     void missingBuildId() {
-        refuse(drop(hello, ".note.gnu.build-id"), Errno.EINVAL, "required section .note.gnu.build-id is missing");
+        refuse(Bytes.drop(hello, ".note.gnu.build-id"), Errno.EINVAL, "required section .note.gnu.build-id is missing");
     }
 
     @Test
@@ -521,26 +518,6 @@ class RefusalTest {
         registry = new PayloadRegistry(new PayloadLoader(small), port);
         snapshot();
         refuse(hello, Errno.ENOMEM, "payload area full");
-    }
-
-    private static byte[] drop(final byte[] b, final String section) {
-        final ElfModel m = Elf.of().parse(b);
-        return Elf.of(Elf.DanglingReferencesOption.DROP_DANGLING_REFERENCES).transform(m,
-                ElfTransform.droppingSections(s -> s.name().equals(section)));
-    }
-
-    private static int indexOf(final byte[] hay, final String needle) {
-        final byte[] n = needle.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        outer:
-        for (int i = 0; i + n.length <= hay.length; i++) {
-            for (int j = 0; j < n.length; j++) {
-                if (hay[i + j] != n[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        throw new AssertionError("no " + needle);
     }
 
     @Test

@@ -103,6 +103,7 @@ public final class Supervisor implements AutoCloseable {
         final ExitStatus s = null == status ? ExitStatus.killed(0) : status;
         try {
             server.close();
+            payloads.close();
             if (stopping && !s.crashed()) {
                 hv.close();
                 deleteTree(dir);
@@ -168,8 +169,12 @@ public final class Supervisor implements AutoCloseable {
                 case Request.GetPayload(final String name) -> status(payloads.registry().get(name));
                 case Request.ListPayloads() -> new Response.PayloadList(
                         payloads.registry().list().stream().map(Supervisor::status).toList());
+                case Request.Apply(final String name, final long timeoutNs, final boolean nodeps) ->
+                        status(payloads.actions().apply(name, timeoutNs, nodeps));
+                case Request.Revert(final String name, final long timeoutNs) -> status(payloads.actions().revert(name, timeoutNs));
+                case Request.Replace(final String name, final long timeoutNs) -> status(payloads.actions().replace(name, timeoutNs));
                 case Request.Unload(final String name) -> {
-                    payloads.registry().unload(name);
+                    payloads.actions().unload(name);
                     yield new Response.Done();
                 }
                 case Request.Stop() -> {

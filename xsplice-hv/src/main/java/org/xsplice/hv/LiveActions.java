@@ -1,6 +1,7 @@
 package org.xsplice.hv;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,6 +13,7 @@ import org.xsplice.hypervisor.loader.LoadedPayload;
 import org.xsplice.hypervisor.loader.PayloadRegistry;
 import org.xsplice.hypervisor.loader.PayloadState;
 import org.xsplice.hypervisor.patch.ActionPlan;
+import org.xsplice.hypervisor.patch.CodeRange;
 import org.xsplice.hypervisor.patch.PatchStack;
 import org.xsplice.hypervisor.patch.TextWrite;
 import org.xsplice.payload.Errno;
@@ -100,7 +102,7 @@ public final class LiveActions implements AutoCloseable {
     }
 
     /** {@return the applied stack, bottom first} */
-    public synchronized java.util.List<String> applied() {
+    public synchronized List<String> applied() {
         return stack.applied().stream().map(a -> a.payload().name()).toList();
     }
 
@@ -148,11 +150,30 @@ public final class LiveActions implements AutoCloseable {
         String why = null;
         long pause = 0;
         long wait = 0;
-        try (PatchWriter w = new PatchWriter(hv, plan.writes())) {
-            rc = driver.run(timeoutNs, Rendezvous.CPU_ACTION_NONE, 0, w);
+        final List<CodeRange> busy = PatchStack.busyRanges(plan);
+        try (PatchWriter w = new PatchWriter(hv, plan.writes(), busy)) {
+            // The timeout bounds the whole action: a refused stack check is retried in a new
+            // rendezvous (the CPUs run meanwhile, so the busy function can return) until then.
+            final long deadline = System.nanoTime() + (0 == timeoutNs ? RendezvousDriver.DEFAULT_TIMEOUT_NS : timeoutNs);
+            int attempts = 0;
+            boolean stackRefused = false;
+            for (;;) {
+                attempts++;
+                rc = driver.run(Math.max(1, deadline - System.nanoTime()), Rendezvous.CPU_ACTION_NONE, 0, w);
+                stackRefused |= PatchWriter.STACK_BUSY == rc;
+                if (PatchWriter.STACK_BUSY != rc || System.nanoTime() - deadline > 0) {
+                    break;
+                }
+                Thread.sleep(1);
+            }
             pause = driver.lastPauseNs();
             wait = driver.lastWaitNs();
-            if (RendezvousDriver.EBUSY == rc) {
+            // A retry cut short by the deadline reports why the earlier attempts were refused.
+            if (PatchWriter.STACK_BUSY == rc || (RendezvousDriver.EBUSY == rc && stackRefused)) {
+                rc = RendezvousDriver.EBUSY;
+                why = String.format("%s is in use on CPU%d (address 0x%x on its stack; %d attempts)",
+                        busy.get(w.busyRange()).what(), w.busyCpu(), w.busyAddress(), attempts);
+            } else if (RendezvousDriver.EBUSY == rc) {
                 why = String.format("CPU%d did not reach the rendezvous within %.1f ms", driver.lastAbsentCpu(),
                         wait / 1e6);
             } else if (0 != rc) {
@@ -165,6 +186,10 @@ public final class LiveActions implements AutoCloseable {
         } catch (final RuntimeException e) {
             rc = -Errno.EIO.number();
             why = e.toString();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            rc = -Errno.EINTR.number();
+            why = "interrupted";
         }
         synchronized (this) {
             try {

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 import org.xsplice.hv.internal.Linux;
+import org.xsplice.hypervisor.patch.CodeRange;
 import org.xsplice.hypervisor.patch.TextWrite;
 
 /**
@@ -23,6 +24,10 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
     /** {@link #act}: the live bytes were not what the plan expected (someone else changed the text). */
     static final int ESTALE = -116;
     static final int EIO = -5;
+    /** {@link #act}: a parked CPU executes or returns into code being changed; retry later. */
+    static final int STACK_BUSY = -11;
+    /** Frames walked per CPU at most: deeper chains are cut off (the walk is a bounded loop). */
+    static final int MAX_DEPTH = 64;
 
     private final int memFd;
     private final Arena arena = Arena.ofShared();
@@ -34,10 +39,20 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
     private final MemorySegment[] fin;
     private final boolean[] checkLive;
     private final MemorySegment[] scratch;
+    private final long[] busyStart;
+    private final long[] busyEnd;
+    private final MemorySegment frame;
     private int failed = -1;
     private int written;
+    private int busyCpu = -1;
+    private int busyRange = -1;
+    private long busyAddress;
 
-    PatchWriter(final HypervisorProcess hv, final List<TextWrite> writes) {
+    /**
+     * @param writes the plan's writes, in order
+     * @param busy   code no parked CPU may execute in or return to (the stack check); empty: no check
+     */
+    PatchWriter(final HypervisorProcess hv, final List<TextWrite> writes, final List<CodeRange> busy) {
         this.memFd = hv.memoryFd();
         this.capture = Linux.captureSegment(arena);
         this.n = writes.size();
@@ -56,6 +71,9 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
             checkLive[i] = w.checkLive();
             scratch[i] = arena.allocate(w.length());
         }
+        this.busyStart = busy.stream().mapToLong(CodeRange::start).toArray();
+        this.busyEnd = busy.stream().mapToLong(CodeRange::end).toArray();
+        this.frame = arena.allocate(16, 8);
     }
 
     private MemorySegment copy(final byte[] b) {
@@ -68,6 +86,13 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
     public int act(final RendezvousDriver parked) {
         failed = -1;
         written = 0;
+        busyCpu = -1;
+        for (int c = 0; c < parked.cpus(); c++) {
+            if (!stackClear(parked, c)) {
+                busyCpu = c;
+                return STACK_BUSY;
+            }
+        }
         for (int i = 0; i < n; i++) {
             if (checkLive[i]) {
                 final int rc = matches(i, before[i]);
@@ -96,6 +121,68 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
             }
         }
         return 0;
+    }
+
+    /**
+     * Walks CPU {@code c}'s frame-pointer chain from {@code do_livepatch_work()}'s frame: each
+     * frame is {@code [saved rbp, return address]}; the first return address is the parked pc.
+     * A frame outside [stack_lo, stack_hi - 16), misaligned, or not above the previous one ends
+     * the walk (the chain's root has rbp = 0), as does {@link #MAX_DEPTH}.
+     *
+     * @return false when a return address lies in a busy range (recorded for the message)
+     */
+    private boolean stackClear(final RendezvousDriver parked, final int c) {
+        final long lo = parked.stackLo(c);
+        final long hi = parked.stackHi(c);
+        if (hit(parked.pc(c))) {
+            busyAddress = parked.pc(c);
+            return false;
+        }
+        long fp = parked.fp(c);
+        for (int depth = 0; depth < MAX_DEPTH; depth++) {
+            if (fp < lo || fp > hi - 16 || 0 != (fp & 7)) {
+                return true;
+            }
+            if (16 != Linux.preadRaw(memFd, frame, fp, capture)) {
+                return true;                // unreadable: the chain ends (the stack range is mapped, so it does not happen)
+            }
+            final long next = frame.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0);
+            final long ret = frame.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 8);
+            if (hit(ret)) {
+                busyAddress = ret;
+                return false;
+            }
+            if (next <= fp) {
+                return true;
+            }
+            fp = next;
+        }
+        return true;
+    }
+
+    private boolean hit(final long address) {
+        for (int r = 0; r < busyStart.length; r++) {
+            if (address >= busyStart[r] && address < busyEnd[r]) {
+                busyRange = r;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@return the CPU whose stack held busy code in the last {@link #act}, or -1} */
+    int busyCpu() {
+        return busyCpu;
+    }
+
+    /** {@return the index of the busy range it hit} */
+    int busyRange() {
+        return busyRange;
+    }
+
+    /** {@return the return address (or pc) that lay in it} */
+    long busyAddress() {
+        return busyAddress;
     }
 
     /** Restores ranges {@code last..0}, newest first, so overlapping writes unwind in order. */

@@ -70,7 +70,7 @@ class RendezvousDriverTest {
         final List<TextWrite> writes = List.of(
                 new TextWrite("xen_changeset", "t", changeset, before, jmpSelf, jmpSelf, true),
                 new TextWrite("nowhere", "t", 0x1000, new byte[5], jmpSelf, jmpSelf, false));
-        try (RendezvousDriver d = new RendezvousDriver(hv); PatchWriter w = new PatchWriter(hv, writes)) {
+        try (RendezvousDriver d = new RendezvousDriver(hv); PatchWriter w = new PatchWriter(hv, writes, List.of())) {
             final int rc = d.run(T, Rendezvous.CPU_ACTION_NONE, 0, w);
             assertTrue(rc < 0 && rc != RendezvousDriver.EBUSY, "rc " + rc);
             assertEquals(1, w.failedIndex());
@@ -88,7 +88,8 @@ class RendezvousDriverTest {
         wrong[0] ^= 1;
         final byte[] nops = {(byte) 0x90, (byte) 0x90, (byte) 0x90, (byte) 0x90, (byte) 0x90};
         try (RendezvousDriver d = new RendezvousDriver(hv);
-             PatchWriter w = new PatchWriter(hv, List.of(new TextWrite("xen_changeset", "t", changeset, wrong, nops, nops, true)))) {
+             PatchWriter w = new PatchWriter(hv, List.of(new TextWrite("xen_changeset", "t", changeset, wrong, nops, nops, true)),
+                     List.of())) {
             assertEquals(PatchWriter.ESTALE, d.run(T, Rendezvous.CPU_ACTION_NONE, 0, w));
         }
         assertArrayEquals(before, hv.memory().read(changeset, 5));

@@ -161,6 +161,30 @@ public final class PatchStack {
         return new ActionPlan(ActionPlan.Action.REPLACE, p, gone, o.finish(writes));
     }
 
+    /**
+     * {@return the code no parked CPU may be executing in, or return to, while {@code plan} is
+     * written (the stack check): every function the plan patches or restores, and the text of
+     * every payload it reverts}
+     */
+    public static List<CodeRange> busyRanges(final ActionPlan plan) {
+        final List<CodeRange> out = new ArrayList<>();
+        final List<LoadedPayload> all = new ArrayList<>(plan.reverted());
+        if (ActionPlan.Action.REVERT != plan.action()) {
+            all.add(plan.target());
+        }
+        for (final LoadedPayload p : all) {
+            for (final LoadedFunc f : p.funcs()) {
+                out.add(new CodeRange(f.name(), f.oldAddr(), f.oldAddr() + Math.max(1, f.oldSize())));
+            }
+        }
+        for (final LoadedPayload p : plan.reverted()) {
+            if (p.textSize() > 0) {
+                out.add(new CodeRange("payload '" + p.name() + "' text", p.textAddr(), p.textAddr() + p.textSize()));
+            }
+        }
+        return out;
+    }
+
     /** Records a plan that was carried out completely. */
     public void commit(final ActionPlan plan) {
         for (final LoadedPayload r : plan.reverted()) {

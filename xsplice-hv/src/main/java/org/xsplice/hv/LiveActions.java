@@ -86,6 +86,37 @@ public final class LiveActions implements AutoCloseable {
         return start(stack.planReplace(registry.get(name)), timeoutNs);
     }
 
+    /**
+     * Microcode-style loading, the rendezvous's second user: every pCPU sets its own revision
+     * when it is released (the C core's {@code LIVEPATCH_CPU_ACTION_UCODE}). Synchronous, as
+     * Xen's {@code XENPF_microcode_update}; it counts as the one action in flight.
+     *
+     * @param file the update (see {@link Microcode})
+     * @return the revision every CPU now reports
+     * @throws PayloadException EINVAL for a malformed update, EBUSY when an action is in flight or
+     *                          not every CPU arrived in time, EIO when a CPU did not take it
+     */
+    public synchronized long ucode(final byte[] file, final long timeoutNs) throws java.io.IOException {
+        final Microcode m = Microcode.parse(file);
+        idle();
+        final int rc = driver.run(timeoutNs, Rendezvous.CPU_ACTION_UCODE, m.revision(), null);
+        if (RendezvousDriver.EBUSY == rc) {
+            throw new PayloadException(Errno.EBUSY, String.format("microcode 0x%x: CPU%d did not reach the rendezvous within %.1f ms",
+                    m.revision(), driver.lastAbsentCpu(), driver.lastWaitNs() / 1e6));
+        }
+        if (0 != rc) {
+            throw new PayloadException(Errno.EIO, "microcode: rendezvous failed: " + Errno.nameOf(-rc));
+        }
+        final RendezvousBlock block = hv.rendezvous();
+        for (int c = 0; c < block.cpus(); c++) {
+            if (m.revision() != block.cpu(c).ucodeRev()) {
+                throw new PayloadException(Errno.EIO, String.format("microcode 0x%x: CPU%d reports revision 0x%x", m.revision(), c,
+                        block.cpu(c).ucodeRev()));
+            }
+        }
+        return m.revision();
+    }
+
     /** UNLOAD, refused (EBUSY) while an action on the payload is in flight. */
     public synchronized void unload(final String name) {
         if (name.equals(pending)) {

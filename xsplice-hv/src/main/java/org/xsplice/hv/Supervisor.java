@@ -173,6 +173,8 @@ public final class Supervisor implements AutoCloseable {
                         status(payloads.actions().apply(name, timeoutNs, nodeps));
                 case Request.Revert(final String name, final long timeoutNs) -> status(payloads.actions().revert(name, timeoutNs));
                 case Request.Replace(final String name, final long timeoutNs) -> status(payloads.actions().replace(name, timeoutNs));
+                case Request.Ucode(final byte[] update, final long timeoutNs) ->
+                        new Response.Text(String.format("0x%x", payloads.actions().ucode(update, timeoutNs)));
                 case Request.Unload(final String name) -> {
                     payloads.actions().unload(name);
                     yield new Response.Done();

@@ -225,6 +225,44 @@ class LiveActionsTest {
         assertEquals("Hello World", extra());
     }
 
+    @Test
+    void nopModeOverwritesTheFunctionAndRevertRestoresIt() throws Exception {
+        final long minor = supervisor.hypervisor().image().symbols().lookup("xen_minor_version").orElseThrow().address();
+        final byte[] before = text(minor, 8);
+        assertEquals((byte) 0xc3, before[5], "xen_minor_version is 'mov $N, %eax; ret'");
+        final long version = new Hypercalls(supervisor.hypervisor(), 0).version();
+        // After Xen's nop payload: NOP all of xen_minor_version but its final ret.
+        Files.writeString(tmp.resolve("nop.c"), """
+                #include <xsplice/livepatch.h>
+                XSPLICE_NOP(xen_minor_version, 5);
+                """);
+        call(new Request.Upload("nop", make("nop", Optional.empty())), Response.PayloadStatus.class);
+        assertEquals(0, act(new Request.Apply("nop", T, false)).rc());
+        final byte[] after = text(minor, 8);
+        assertArrayEquals(new byte[] {(byte) 0x90, (byte) 0x90, (byte) 0x90, (byte) 0x90, (byte) 0x90, (byte) 0xc3},
+                java.util.Arrays.copyOf(after, 6));
+        // The hypervisor still answers; the minor number is now whatever eax held.
+        new Hypercalls(supervisor.hypervisor(), 0).version();
+        assertEquals(0, act(new Request.Revert("nop", T)).rc());
+        assertArrayEquals(before, text(minor, 8));
+        assertEquals(version, new Hypercalls(supervisor.hypervisor(), 0).version());
+    }
+
+    @Test
+    void microcodeIsLoadedOnEveryCpuAtARendezvous() throws Exception {
+        final byte[] update = Microcode.make(0x2a, 2000);
+        assertEquals("0x2a", call(new Request.Ucode(update, T), Response.Text.class).text());
+        final String field = XlInfo.collect(supervisor.hypervisor()).stream().filter(f -> f.key().equals("ucode_revision"))
+                .findFirst().orElseThrow().value();
+        assertEquals("0x2a 0x2a 0x2a 0x2a", field);
+        final byte[] bad = update.clone();
+        bad[100] ^= 1;
+        final ControlException e = assertThrows(ControlException.class, () -> call(new Request.Ucode(bad, T), Response.Text.class));
+        assertEquals("EINVAL", e.errno());
+        assertTrue(e.getMessage().contains("checksum mismatch"), e.getMessage());
+        assertEquals("0x2b", call(new Request.Ucode(Microcode.make(0x2b, 16), T), Response.Text.class).text());
+    }
+
     private static long exits() throws IOException {
         return supervisor.hypervisor().stats().stream().mapToLong(HypervisorProcess.CpuStats::exits).sum();
     }

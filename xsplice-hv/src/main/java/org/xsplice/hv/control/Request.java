@@ -63,6 +63,10 @@ public sealed interface Request {
     record Replace(String name, long timeoutNs) implements Request {
     }
 
+    /** Load a microcode update on every pCPU at a rendezvous (synchronous); answered with {@link Response.Text}, the revision. */
+    record Ucode(byte[] update, long timeoutNs) implements Request {
+    }
+
     /** Stop the hypervisor and the supervisor. */
     record Stop() implements Request {
     }

@@ -122,5 +122,12 @@ class XlLivepatchLauncherTest {
         for (final String p : List.of("hello_world", "bye_world", "replace_world")) {
             assertEquals(0, tool("xen-xsplice", "unload", p).code(), p);
         }
+
+        // The rendezvous's second user: a microcode update, every CPU's revision in xl info.
+        Files.write(dir.resolve("ucode.bin"), org.xsplice.hv.Microcode.make(0x77, 1024));
+        r = tool("xen-xsplice", "ucode", "ucode.bin", "--timeout", TIMEOUT);
+        assertEquals(0, r.code(), r.toString());
+        assertEquals("Loading microcode ucode.bin: revision 0x77 on every CPU\n", r.out());
+        assertTrue(tool("xl", "info").out().contains("\nucode_revision         : 0x77 0x77 0x77 0x77\n"));
     }
 }

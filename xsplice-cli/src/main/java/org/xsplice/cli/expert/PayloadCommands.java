@@ -198,4 +198,28 @@ final class PayloadCommands {
             return run(top, spec, "load " + file, (c, out) -> LivepatchFlows.load(c, out, file, nodeps, timeout.timeoutNs));
         }
     }
+
+    @Command(name = "ucode", header = "Load a microcode update (Intel format) on every CPU at a rendezvous; xl info shows the revision.")
+    static final class Ucode implements Callable<Integer> {
+        @ParentCommand
+        XenXspliceCommand top;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "FILE")
+        Path file;
+        @Mixin
+        TimeoutOption timeout;
+
+        @Override
+        public Integer call() throws IOException {
+            final byte[] bytes = Files.readAllBytes(file);
+            return run(top, spec, "ucode " + file, (c, out) -> {
+                out.printf("Loading microcode %s: ", file);
+                out.flush();
+                final String rev = c.call(new Request.Ucode(bytes, timeout.timeoutNs), Response.Text.class).text();
+                out.println("revision " + rev + " on every CPU");
+                return ExitCodes.OK;
+            });
+        }
+    }
 }

@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
             PayloadCommands.Revert.class,
             PayloadCommands.Replace.class,
             PayloadCommands.Load.class,
+            PayloadCommands.Ucode.class,
             CommandLine.HelpCommand.class,
         })
 public final class XenXspliceCommand implements Callable<Integer> {

@@ -126,6 +126,40 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
     serialise();
 }
 
+/*
+ * Test aids for the stack check (not in Xen): a dom0 sysctl makes the CPU running it sleep
+ * `ms` milliseconds inside xsplice_test_sleeper(), in 1 ms naps that each pass the rendezvous
+ * check. A rendezvous meanwhile finds this CPU parked with xsplice_test_nap() as the caller of
+ * do_livepatch_work() (its pc) and xsplice_test_sleeper() one frame further up, so patching
+ * either must be refused until the sleep is over. Both are noinline with frame pointers, so
+ * the rbp chain names them.
+ */
+noinline void xsplice_test_nap(void)
+{
+    struct timespec ts = { 0, 1000 * 1000 };
+
+    check_for_livepatch_work();
+    nanosleep(&ts, NULL);
+    asm volatile ("" ::: "memory");       /* keep the call a call, not a tail jump */
+}
+
+/* Number of CPUs inside xsplice_test_sleeper() (tests read it by symbol to know it started). */
+uint64_t xsplice_test_sleeping;
+
+noinline uint64_t xsplice_test_sleeper(uint64_t ms)
+{
+    s_time_t end = NOW() + (s_time_t)ms * 1000000;
+    uint64_t naps = 0;
+
+    __atomic_add_fetch(&xsplice_test_sleeping, 1, __ATOMIC_RELEASE);
+    while (NOW() < end) {
+        xsplice_test_nap();
+        naps++;
+    }
+    __atomic_sub_fetch(&xsplice_test_sleeping, 1, __ATOMIC_RELEASE);
+    return naps;
+}
+
 void livepatch_init(void)
 {
     livepatch_rendezvous.nr_cpus = nr_cpu_ids;

@@ -72,6 +72,11 @@ int64_t do_sysctl(uint64_t u_sysctl, uint64_t a2, uint64_t a3, uint64_t a4, uint
             handle_keypress(c);
         }
         return 0;
+    case XEN_SYSCTL_xsplice_test_sleep:
+        if (op.u.test_sleep.ms > 60000)
+            return -EINVAL;
+        op.u.test_sleep.slices = xsplice_test_sleeper(op.u.test_sleep.ms);
+        break;
     default:
         return -ENOSYS;
     }

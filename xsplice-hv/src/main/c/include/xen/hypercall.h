@@ -70,6 +70,8 @@ struct xen_domctl {
 #define XEN_SYSCTL_physinfo          3
 #define XEN_SYSCTL_sched_id          4
 #define XEN_SYSCTL_debug_keys        7
+/* Not in Xen: a test aid for the live-patch stack check (common/livepatch.c). */
+#define XEN_SYSCTL_xsplice_test_sleep 0x7801
 #define XEN_SCHEDULER_CREDIT2        6
 #define XEN_SYSCTL_PHYSCAP_hvm       (1u << 0)
 #define XEN_SYSCTL_PHYSCAP_pv        (1u << 1)
@@ -100,6 +102,7 @@ struct xen_sysctl {
         struct xen_sysctl_physinfo physinfo;
         struct { uint32_t sched_id; } sched_id;
         struct { uint64_t keys; uint32_t nr_keys; } debug_keys;   /* keys: guest handle */
+        struct { uint64_t ms; uint64_t slices; } test_sleep;
         uint8_t pad[128];
     } u;
 };

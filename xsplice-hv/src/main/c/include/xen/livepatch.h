@@ -9,6 +9,7 @@ extern uint64_t livepatch_regions_gen;
 void do_livepatch_work(void) __attribute__((cold));
 void livepatch_init(void);
 void livepatch_printall(unsigned char key);
+uint64_t xsplice_test_sleeper(uint64_t ms);
 const struct livepatch_region *livepatch_find_region(uint64_t addr);
 const struct livepatch_symbol *livepatch_symbol(const struct livepatch_region *r, uint64_t addr);
 

@@ -34,6 +34,8 @@ public final class Hypercalls {
     private static final int SYSCTL_PHYSINFO = 3;
     private static final int SYSCTL_SCHED_ID = 4;
     private static final int SYSCTL_DEBUG_KEYS = 7;
+    /** Not in Xen: the stack-check test aid. */
+    private static final int SYSCTL_XSPLICE_TEST_SLEEP = 0x7801;
     private static final int SYSCTL_SIZE = 8 + 616;
 
     private final HypervisorProcess hv;
@@ -153,6 +155,17 @@ public final class Hypercalls {
 
     public int schedId() throws IOException {
         return ByteBuffer.wrap(sysctl("XEN_SYSCTL_sched_id", SYSCTL_SCHED_ID, null)).order(ByteOrder.LITTLE_ENDIAN).getInt(8);
+    }
+
+    /**
+     * Test aid (not in Xen, {@code XEN_SYSCTL_xsplice_test_sleep}): the pCPU running it sleeps
+     * {@code ms} ms inside {@code xsplice_test_sleeper()}, passing the rendezvous check every
+     * millisecond. {@return the sleeper's return value (the number of 1 ms naps)}
+     */
+    public long testSleep(final long ms) throws IOException {
+        final ByteBuffer body = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(0, ms);
+        return ByteBuffer.wrap(sysctl("XEN_SYSCTL_xsplice_test_sleep", SYSCTL_XSPLICE_TEST_SLEEP, body))
+                .order(ByteOrder.LITTLE_ENDIAN).getLong(16);
     }
 
     /** Presses debug keys (XEN_SYSCTL_debug_keys); their output goes to the console. */

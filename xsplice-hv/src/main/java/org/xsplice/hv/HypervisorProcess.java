@@ -237,6 +237,16 @@ public final class HypervisorProcess implements AutoCloseable {
         return new RendezvousBlock(memory, rendezvous, nrCpus);
     }
 
+    /** {@return the descriptor of {@code /proc/PID/mem} (the rendezvous driver's allocation-free path)} */
+    int memoryFd() {
+        return memory.fd();
+    }
+
+    /** {@return this process's duplicate of CPU {@code cpu}'s IPI eventfd} */
+    int ipiFd(final int cpu) {
+        return ipi[cpu];
+    }
+
     /** Kicks every pCPU (see {@link #kick(int)}). */
     public void kickAll() throws ErrnoException {
         for (int c = 0; c < nrCpus; c++) {

@@ -15,9 +15,10 @@ import org.xsplice.payload.PayloadException;
  * The payloads of one running reference hypervisor: the loader bound to its image and memory,
  * the registry of what is loaded, and the port that writes into it. The supervisor owns one.
  */
-public final class LivePayloads {
+public final class LivePayloads implements AutoCloseable {
     private final HvPayloadPort port;
     private final PayloadRegistry registry;
+    private final LiveActions actions;
 
     public LivePayloads(final HypervisorProcess hv) throws IOException {
         this.port = new HvPayloadPort(hv);
@@ -55,6 +56,17 @@ public final class LivePayloads {
             }
         };
         this.registry = new PayloadRegistry(new PayloadLoader(target), port);
+        this.actions = new LiveActions(hv, registry);
+    }
+
+    /** {@return APPLY / REVERT / REPLACE / UNLOAD} */
+    public LiveActions actions() {
+        return actions;
+    }
+
+    @Override
+    public void close() {
+        actions.close();
     }
 
     /** {@return the registry: UPLOAD, GET, LIST, UNLOAD} */

@@ -118,6 +118,7 @@ public final class Supervisor implements AutoCloseable {
         final ExitStatus s = null == status ? ExitStatus.killed(0) : status;
         try {
             server.close();
+            payloads.close();
             if (stopping && !s.crashed()) {
                 hv.close();
                 deleteTree(dir);
@@ -183,8 +184,14 @@ public final class Supervisor implements AutoCloseable {
                 case Request.GetPayload(final String name) -> status(payloads.registry().get(name));
                 case Request.ListPayloads() -> new Response.PayloadList(
                         payloads.registry().list().stream().map(this::status).toList());
+                case Request.Apply(final String name, final long timeoutNs, final boolean nodeps) ->
+                        status(payloads.actions().apply(name, timeoutNs, nodeps));
+                case Request.Revert(final String name, final long timeoutNs) -> status(payloads.actions().revert(name, timeoutNs));
+                case Request.Replace(final String name, final long timeoutNs) -> status(payloads.actions().replace(name, timeoutNs));
+                case Request.Ucode(final byte[] update, final long timeoutNs) ->
+                        new Response.Text(String.format("0x%x", payloads.actions().ucode(update, timeoutNs)));
                 case Request.Unload(final String name) -> {
-                    payloads.registry().unload(name);
+                    payloads.actions().unload(name);
                     signatures.remove(name);
                     yield new Response.Done();
                 }

@@ -45,6 +45,12 @@ public final class XlInfo {
         }
         f.add(new Field("hw_caps", String.join(":", hw)));
         f.add(new Field("virt_caps", virtCaps(pi.capabilities())));
+        // Not one of Xen's xl info lines: the per-CPU microcode revision the rendezvous loads.
+        final List<String> ucode = new ArrayList<>();
+        for (final long r : pi.ucodeRev()) {
+            ucode.add("0x" + Long.toHexString(r));
+        }
+        f.add(new Field("ucode_revision", String.join(" ", ucode)));
         f.add(new Field("total_memory", Long.toString(pi.totalPages() * page / MIB)));
         f.add(new Field("free_memory", Long.toString(pi.freePages() * page / MIB)));
         f.add(new Field("xen_major", Long.toString(version >>> 16)));

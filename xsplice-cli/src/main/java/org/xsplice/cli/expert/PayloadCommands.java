@@ -10,13 +10,15 @@ import java.util.concurrent.Callable;
 
 import org.xsplice.cli.ExitCodes;
 import org.xsplice.cli.hv.HvContext;
+import org.xsplice.cli.hv.LivepatchFlows;
 import org.xsplice.hv.control.ControlClient;
 import org.xsplice.hv.control.ControlException;
 import org.xsplice.hv.control.Request;
 import org.xsplice.hv.control.Response;
-import org.xsplice.payload.Errno;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -120,21 +122,119 @@ final class PayloadCommands {
 
     /** {@return Xen's list table; "Nothing to list" when empty} */
     static String table(final List<Response.PayloadStatus> ps) {
-        if (ps.isEmpty()) {
-            return "Nothing to list\n";
+        return LivepatchFlows.table(ps);
+    }
+
+    /** The rendezvous timeout shared by the actions. */
+    static final class TimeoutOption {
+        @Option(names = "--timeout", paramLabel = "NS",
+                description = "Rendezvous timeout in nanoseconds (default 0: the hypervisor's 30 ms)")
+        long timeoutNs;
+    }
+
+    @Command(name = "apply", header = "Apply a CHECKED payload (asynchronous; waits for the outcome).")
+    static final class Apply implements Callable<Integer> {
+        @ParentCommand
+        XenXspliceCommand top;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+        @Option(names = "--nodeps", description = "Skip the inter-payload build-id dependency check")
+        boolean nodeps;
+        @Mixin
+        TimeoutOption timeout;
+
+        @Override
+        public Integer call() {
+            return run(top, spec, "apply " + name, (c, out) -> LivepatchFlows.action(c, out, "apply",
+                    new Request.Apply(name, timeout.timeoutNs, nodeps), name, 2, timeout.timeoutNs));
         }
-        // Xen's three columns; a fourth only where the hypervisor checked signatures.
-        final boolean trust = ps.stream().anyMatch(p -> !p.signature().isEmpty());
-        final StringBuilder sb = new StringBuilder(String.format(" %-39s| %-11s| %s%s%n", "ID", "status", "metadata",
-                trust ? " | signature" : ""));
-        sb.append("-".repeat(40)).append('+').append("-".repeat(12)).append('+').append("-".repeat(15))
-                .append(trust ? "+" + "-".repeat(30) : "").append('\n');
-        for (final Response.PayloadStatus p : ps) {
-            final String status = 0 == p.rc() ? p.status()
-                    : p.status() + " (" + p.rc() + ", " + Errno.of(p.rc()).map(Errno::text).orElse("errno " + -p.rc()) + ")";
-            sb.append(String.format("%-40s| %-11s| %s%s%n", p.name(), status, p.metadata(),
-                    trust ? " | " + (p.signature().isEmpty() ? "unknown" : p.signature()) : ""));
+    }
+
+    @Command(name = "revert", header = "Revert an APPLIED payload (the top of the applied stack).")
+    static final class Revert implements Callable<Integer> {
+        @ParentCommand
+        XenXspliceCommand top;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+        @Mixin
+        TimeoutOption timeout;
+
+        @Override
+        public Integer call() {
+            return run(top, spec, "revert " + name, (c, out) -> LivepatchFlows.action(c, out, "revert",
+                    new Request.Revert(name, timeout.timeoutNs), name, 1, timeout.timeoutNs));
         }
-        return sb.toString();
+    }
+
+    @Command(name = "replace", header = "Revert every applied payload and apply this one, in one rendezvous.")
+    static final class Replace implements Callable<Integer> {
+        @ParentCommand
+        XenXspliceCommand top;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+        @Mixin
+        TimeoutOption timeout;
+
+        @Override
+        public Integer call() {
+            return run(top, spec, "replace " + name, (c, out) -> LivepatchFlows.action(c, out, "replace",
+                    new Request.Replace(name, timeout.timeoutNs), name, 2, timeout.timeoutNs));
+        }
+    }
+
+    @Command(name = "load", header = "Upload and apply FILE as payload NAME (its base name); unload again if apply fails.")
+    static final class Load implements Callable<Integer> {
+        @ParentCommand
+        XenXspliceCommand top;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "FILE")
+        Path file;
+        @Option(names = "--nodeps", description = "Skip the inter-payload build-id dependency check")
+        boolean nodeps;
+        @Mixin
+        TimeoutOption timeout;
+        @Mixin
+        SignatureOptions signature;
+
+        @Override
+        public Integer call() throws IOException {
+            final Optional<Integer> refused = signature.refuse("load " + file, LivepatchFlows.nameOf(file),
+                    Files.readAllBytes(file), spec.commandLine().getErr());
+            if (refused.isPresent()) {
+                return refused.get();
+            }
+            return run(top, spec, "load " + file, (c, out) -> LivepatchFlows.load(c, out, file, nodeps, timeout.timeoutNs));
+        }
+    }
+
+    @Command(name = "ucode", header = "Load a microcode update (Intel format) on every CPU at a rendezvous; xl info shows the revision.")
+    static final class Ucode implements Callable<Integer> {
+        @ParentCommand
+        XenXspliceCommand top;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "FILE")
+        Path file;
+        @Mixin
+        TimeoutOption timeout;
+
+        @Override
+        public Integer call() throws IOException {
+            final byte[] bytes = Files.readAllBytes(file);
+            return run(top, spec, "ucode " + file, (c, out) -> {
+                out.printf("Loading microcode %s: ", file);
+                out.flush();
+                final String rev = c.call(new Request.Ucode(bytes, timeout.timeoutNs), Response.Text.class).text();
+                out.println("revision " + rev + " on every CPU");
+                return ExitCodes.OK;
+            });
+        }
     }
 }

@@ -23,6 +23,11 @@ import picocli.CommandLine.Spec;
             PayloadCommands.Upload.class,
             PayloadCommands.ListPayloads.class,
             PayloadCommands.Unload.class,
+            PayloadCommands.Apply.class,
+            PayloadCommands.Revert.class,
+            PayloadCommands.Replace.class,
+            PayloadCommands.Load.class,
+            PayloadCommands.Ucode.class,
             CommandLine.HelpCommand.class,
         })
 public final class XenXspliceCommand implements Callable<Integer> {

@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
             XlCommand.Dmesg.class,
             XlCommand.DebugKeys.class,
             XlCommand.Symbol.class,
+            LivepatchCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class XlCommand implements Callable<Integer> {

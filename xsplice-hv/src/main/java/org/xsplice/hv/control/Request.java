@@ -45,6 +45,28 @@ public sealed interface Request {
     record Unload(String name) implements Request {
     }
 
+    /**
+     * APPLY (asynchronous): answered at once with {@link Response.PayloadStatus} (rc -EAGAIN);
+     * GET shows the outcome.
+     *
+     * @param timeoutNs rendezvous timeout, 0 = 30 ms
+     * @param nodeps    skip the inter-payload build-id check
+     */
+    record Apply(String name, long timeoutNs, boolean nodeps) implements Request {
+    }
+
+    /** REVERT the top of the applied stack (asynchronous, as {@link Apply}). */
+    record Revert(String name, long timeoutNs) implements Request {
+    }
+
+    /** REPLACE: revert every applied payload and apply this one in one rendezvous (asynchronous). */
+    record Replace(String name, long timeoutNs) implements Request {
+    }
+
+    /** Load a microcode update on every pCPU at a rendezvous (synchronous); answered with {@link Response.Text}, the revision. */
+    record Ucode(byte[] update, long timeoutNs) implements Request {
+    }
+
     /** Stop the hypervisor and the supervisor. */
     record Stop() implements Request {
     }

@@ -161,6 +161,44 @@ public final class Linux {
         }
     }
 
+    /** {@return a segment for the errno capture of the *Raw calls, owned by {@code arena}} */
+    public static MemorySegment captureSegment(final Arena arena) {
+        return arena.allocate(CAPTURE);
+    }
+
+    /**
+     * One pread into {@code dst} with the caller's capture segment: no allocation, no exception
+     * (rendezvous hot path). {@return the byte count, or -errno}
+     */
+    public static long preadRaw(final int fd, final MemorySegment dst, final long offset, final MemorySegment capture) {
+        try {
+            final long n = (long) pread$mh.invokeExact(capture, fd, dst, dst.byteSize(), offset);
+            return n < 0 ? -errno(capture) : n;
+        } catch (final Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    /** One pwrite of {@code src}, as {@link #preadRaw}. {@return the byte count, or -errno} */
+    public static long pwriteRaw(final int fd, final MemorySegment src, final long offset, final MemorySegment capture) {
+        try {
+            final long n = (long) pwrite$mh.invokeExact(capture, fd, src, src.byteSize(), offset);
+            return n < 0 ? -errno(capture) : n;
+        } catch (final Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    /** One write(2) of {@code src} (an eventfd's 8-byte count), as {@link #preadRaw}. {@return the byte count, or -errno} */
+    public static long writeRaw(final int fd, final MemorySegment src, final MemorySegment capture) {
+        try {
+            final long n = (long) write$mh.invokeExact(capture, fd, src, src.byteSize());
+            return n < 0 ? -errno(capture) : n;
+        } catch (final Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
     /** Adds 1 to an eventfd (wakes whoever waits on it). */
     public static void eventfdSignal(final int fd, final String what) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {

@@ -82,6 +82,11 @@ public final class ProcMemoryImpl implements HypervisorMemory, AutoCloseable {
         return seg;
     }
 
+    /** {@return the descriptor of {@code /proc/PID/mem}, for the rendezvous driver's allocation-free accesses} */
+    public int fd() {
+        return fd;
+    }
+
     @Override
     public void close() {
         Linux.close(fd);

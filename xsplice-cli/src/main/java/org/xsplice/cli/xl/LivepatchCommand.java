@@ -1,0 +1,167 @@
+package org.xsplice.cli.xl;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import org.xsplice.cli.ExitCodes;
+import org.xsplice.cli.hv.LivepatchFlows;
+import org.xsplice.hv.control.ControlException;
+import org.xsplice.hv.control.Request;
+import org.xsplice.hv.control.Response;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code xl livepatch list | load FILE | revert NAME | unload NAME | replace FILE}: the
+ * one-step toolstack commands (upload, check and apply in one go), with {@code xen-livepatch}'s
+ * output and exit codes (0, 1, 2 retry).
+ */
+@Command(name = "livepatch", header = "Live-patch the running hypervisor", mixinStandardHelpOptions = true,
+        subcommands = {
+            LivepatchCommand.ListPayloads.class,
+            LivepatchCommand.Load.class,
+            LivepatchCommand.Revert.class,
+            LivepatchCommand.Unload.class,
+            LivepatchCommand.Replace.class,
+            CommandLine.HelpCommand.class,
+        })
+final class LivepatchCommand implements Callable<Integer> {
+    @ParentCommand
+    XlCommand xl;
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(System.err);
+        return ExitCodes.USAGE;
+    }
+
+    /** The rendezvous timeout. */
+    static final class TimeoutOption {
+        @Option(names = "--timeout", paramLabel = "NS",
+                description = "Rendezvous timeout in nanoseconds (default 0: the hypervisor's 30 ms)")
+        long timeoutNs;
+    }
+
+    @Command(name = "list", header = "List the payloads: ID | status | metadata", mixinStandardHelpOptions = true)
+    static final class ListPayloads implements Callable<Integer> {
+        @ParentCommand
+        LivepatchCommand parent;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            return parent.xl.withHypervisor(spec, (c, out) -> {
+                out.print(LivepatchFlows.table(c.call(new Request.ListPayloads(), Response.PayloadList.class).payloads()));
+                out.flush();
+                return ExitCodes.OK;
+            });
+        }
+    }
+
+    @Command(name = "load", header = "Upload and apply FILE (name: its base name); unloaded again if apply fails",
+            mixinStandardHelpOptions = true)
+    static final class Load implements Callable<Integer> {
+        @ParentCommand
+        LivepatchCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "FILE")
+        Path file;
+        @Option(names = "--nodeps", description = "Skip the inter-payload build-id dependency check")
+        boolean nodeps;
+        @Mixin
+        TimeoutOption timeout;
+
+        @Override
+        public Integer call() {
+            return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.load(c, out, file, nodeps, timeout.timeoutNs));
+        }
+    }
+
+    @Command(name = "revert", header = "Revert payload NAME (the top of the applied stack)", mixinStandardHelpOptions = true)
+    static final class Revert implements Callable<Integer> {
+        @ParentCommand
+        LivepatchCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "NAME")
+        String name;
+        @Mixin
+        TimeoutOption timeout;
+
+        @Override
+        public Integer call() {
+            return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.action(c, out, "revert",
+                    new Request.Revert(name, timeout.timeoutNs), name, 1, timeout.timeoutNs));
+        }
+    }
+
+    @Command(name = "unload", header = "Unload payload NAME (it must be reverted)", mixinStandardHelpOptions = true)
+    static final class Unload implements Callable<Integer> {
+        @ParentCommand
+        LivepatchCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        public Integer call() {
+            return parent.xl.withHypervisor(spec, (c, out) -> {
+                out.print("Performing unload: ");
+                out.flush();
+                c.call(new Request.Unload(name), Response.Done.class);
+                out.println("completed");
+                out.flush();
+                return ExitCodes.OK;
+            });
+        }
+    }
+
+    @Command(name = "replace", header = "Upload FILE, then revert every applied payload and apply it in one rendezvous",
+            mixinStandardHelpOptions = true)
+    static final class Replace implements Callable<Integer> {
+        @ParentCommand
+        LivepatchCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "FILE")
+        Path file;
+        @Mixin
+        TimeoutOption timeout;
+
+        @Override
+        public Integer call() {
+            return parent.xl.withHypervisor(spec, (c, out) -> {
+                final String name = LivepatchFlows.nameOf(file);
+                out.printf("Uploading %s... ", file);
+                out.flush();
+                c.call(new Request.Upload(name, Files.readAllBytes(file)), Response.PayloadStatus.class);
+                out.println("completed");
+                final int rc;
+                try {
+                    rc = LivepatchFlows.action(c, out, "replace", new Request.Replace(name, timeout.timeoutNs), name, 2,
+                            timeout.timeoutNs);
+                } catch (final ControlException e) {
+                    c.call(new Request.Unload(name), Response.Done.class);
+                    throw e;
+                }
+                if (ExitCodes.OK != rc) {
+                    c.call(new Request.Unload(name), Response.Done.class);
+                }
+                return rc;
+            });
+        }
+    }
+}

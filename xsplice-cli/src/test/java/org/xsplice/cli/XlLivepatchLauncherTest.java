@@ -1,0 +1,133 @@
+package org.xsplice.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The hello-world hot-patch end to end through the real launchers, as the demo shows it: a
+ * hypervisor running its workload, {@code xl info}, {@code xl livepatch load}, {@code xl info},
+ * revert, {@code xl info} restored, unload; then stacking and REPLACE with {@code xen-xsplice}.
+ */
+class XlLivepatchLauncherTest {
+    private static final Path HOME = Path.of(System.getProperty("xsplice.home")).toAbsolutePath().normalize();
+    private static final Path BINARY = Path.of(System.getProperty("xsplice.hv.binary")).toAbsolutePath().normalize();
+    /** 1 s instead of Xen's 30 ms: the CI host shares two cores between pCPU threads and builds. */
+    private static final String TIMEOUT = "1000000000";
+
+    @TempDir
+    Path dir;
+
+    private final String name = "xl-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 6);
+
+    record Result(int code, String out, String err) {
+    }
+
+    private Result tool(final String tool, final String... args) throws Exception {
+        final List<String> cmd = new ArrayList<>(List.of(HOME.resolve("bin").resolve(tool).toString()));
+        cmd.addAll(List.of(args));
+        final ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
+        final Map<String, String> env = pb.environment();
+        env.put("XSPLICE_CLASSPATH", System.getProperty("java.class.path"));
+        env.put("XSPLICE_RUN_DIR", dir.resolve("run").toString());
+        env.put("XSPLICE_HV_BINARY", BINARY.toString());
+        env.put("XSPLICE_JAVA_HOME", System.getProperty("java.home"));
+        env.put("XSPLICE_HV", name);
+        final Path out = dir.resolve("out-" + UUID.randomUUID());
+        final Path err = dir.resolve("err-" + UUID.randomUUID());
+        final Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timed out: " + cmd);
+        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    private String xenExtra() throws Exception {
+        final Result r = tool("xl", "info");
+        assertEquals(0, r.code(), r.toString());
+        final Matcher m = Pattern.compile("(?m)^xen_extra +: (.*)$").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        return m.group(1);
+    }
+
+    private void build(final String c, final String... more) throws Exception {
+        final List<String> args = new ArrayList<>(List.of("cfile", HOME.resolve("examples/livepatch/" + c + ".c").toString(),
+                "--target", BINARY.toString(), "-o", c + ".livepatch"));
+        args.addAll(List.of(more));
+        final Result r = tool("xsplice-build", args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.toString());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        tool("xsplice-hv", "stop", "--name", name);
+    }
+
+    @Test
+    void helloWorldLoadRevertUnloadThenStackAndReplace() throws Exception {
+        build("hello_world");
+        build("bye_world", "--depends-file", "hello_world.livepatch");
+        build("replace_world");
+        assertEquals(0, tool("xsplice-hv", "start", "--name", name, "--cpus", "4").code());
+        final String before = xenExtra();
+        assertEquals("-xsplice", before);
+
+        Result r = tool("xl", "livepatch", "load", "hello_world.livepatch", "--timeout", TIMEOUT);
+        assertEquals(0, r.code(), r.toString());
+        assertEquals("Uploading hello_world.livepatch... completed\nPerforming apply:. completed\n", r.out());
+        assertEquals("Hello World", xenExtra());
+        r = tool("xl", "livepatch", "list");
+        assertTrue(r.out().matches("(?s).*\nhello_world +\\| APPLIED +\\| version=1\\.0\n"), r.out());
+        r = tool("xl", "livepatch", "unload", "hello_world");
+        assertEquals(2, r.code(), "EBUSY is 'retry': " + r);
+        assertTrue(r.err().contains("(EBUSY)"), r.err());
+
+        r = tool("xl", "livepatch", "revert", "hello_world", "--timeout", TIMEOUT);
+        assertEquals(0, r.code(), r.toString());
+        assertEquals("Performing revert:. completed\n", r.out());
+        assertEquals(before, xenExtra());
+        assertEquals(0, tool("xl", "livepatch", "unload", "hello_world").code());
+        assertEquals("Nothing to list\n", tool("xl", "livepatch", "list").out());
+
+        // bye_world alone: its dependency (hello_world's build-id) is not the top: refused, unloaded again.
+        r = tool("xen-xsplice", "load", "bye_world.livepatch", "--timeout", TIMEOUT);
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().contains("EINVAL: payload 'bye_world' depends on build-id"), r.err());
+        assertEquals("Nothing to list\n", tool("xen-xsplice", "list").out());
+
+        assertEquals(0, tool("xen-xsplice", "load", "hello_world.livepatch", "--timeout", TIMEOUT).code());
+        assertEquals(0, tool("xen-xsplice", "load", "bye_world.livepatch", "--timeout", TIMEOUT).code());
+        assertEquals("Bye World", xenExtra());
+        r = tool("xen-xsplice", "revert", "hello_world", "--timeout", TIMEOUT);
+        assertEquals(2, r.code(), "only the top reverts: " + r);
+        r = tool("xl", "livepatch", "replace", "replace_world.livepatch", "--timeout", TIMEOUT);
+        assertEquals(0, r.code(), r.toString());
+        assertEquals("Hello Again", xenExtra());
+        r = tool("xen-xsplice", "revert", "replace_world", "--timeout", TIMEOUT);
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(before, xenExtra());
+        for (final String p : List.of("hello_world", "bye_world", "replace_world")) {
+            assertEquals(0, tool("xen-xsplice", "unload", p).code(), p);
+        }
+
+        // The rendezvous's second user: a microcode update, every CPU's revision in xl info.
+        Files.write(dir.resolve("ucode.bin"), org.xsplice.hv.Microcode.make(0x77, 1024));
+        r = tool("xen-xsplice", "ucode", "ucode.bin", "--timeout", TIMEOUT);
+        assertEquals(0, r.code(), r.toString());
+        assertEquals("Loading microcode ucode.bin: revision 0x77 on every CPU\n", r.out());
+        assertTrue(tool("xl", "info").out().contains("\nucode_revision         : 0x77 0x77 0x77 0x77\n"));
+    }
+}

@@ -1,0 +1,336 @@
+package org.xsplice.hv;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import org.xsplice.hv.HvLayout.Rendezvous;
+import org.xsplice.hv.internal.Linux;
+
+/**
+ * Drives one rendezvous of every pCPU of the reference hypervisor (Xen's
+ * {@code livepatch_do_action} under {@code stop_machine}-like conditions) and runs an action
+ * while all of them are parked in {@code do_livepatch_work()}.
+ *
+ * <pre>
+ *  driver                                     each pCPU (C core)
+ *  ------                                     ------------------
+ *  deadline, acting=0, release=0, action
+ *  generation = gen          (pwrite: full barrier between writes)
+ *  do_work = 1 ; kick all ------------------> check_for_livepatch_work(): do_work != 0
+ *                                             publish sp/fp/pc ; arrived = gen (release)
+ *  spin: every arrived == gen ? <-----------  spin, then sleep 1 ms slices
+ *     (deadline passed: EBUSY, nothing done)  (deadline passed, acting != gen: leave)
+ *  acting = gen ; re-read arrived (Dekker)
+ *  ACTION (all parked)
+ *  do_work = 0 ; release = gen ; kick all --> release == gen: cpu_action, left = gen,
+ *  spin: every left == gen ?                  cpuid (serialising), back to work
+ * </pre>
+ *
+ * <p>Hot path rules: between the request and the confirmation nothing is allocated and no lock
+ * is taken; every access goes through segments owned by this driver ({@link Linux#preadRaw},
+ * {@link Linux#pwriteRaw}) and failures are negative errno sentinels, not exceptions. Every
+ * spin is bounded by the deadline (arrival) or by {@link #LEAVE_LIMIT_NS} (leaving).
+ *
+ * <p>Memory ordering: every access is a pread or pwrite on {@code /proc/PID/mem}; each takes
+ * the target's mmap lock (a locked instruction: a full barrier) and completes before the next
+ * starts, so this side's accesses are sequentially consistent with respect to each other and
+ * to the C side's acquire/release atomics (see {@code include/public/xsplice.h}). No plain
+ * Java field is shared with another thread: the results are read by the caller's thread.
+ *
+ * <p>Not thread-safe: one rendezvous at a time, which the caller ({@link LiveActions}) ensures.
+ */
+public final class RendezvousDriver implements AutoCloseable {
+    /** Xen's default: 0 ns as a timeout means 30 ms. */
+    public static final long DEFAULT_TIMEOUT_NS = 30_000_000L;
+    /** How long released CPUs may take to leave before the driver reports them (they are running then). */
+    public static final long LEAVE_LIMIT_NS = 2_000_000_000L;
+    /** {@link #run} result: not every CPU arrived before the deadline; nothing was done. */
+    public static final int EBUSY = -16;
+    /** {@link #run} result: the hypervisor's memory could not be accessed. */
+    public static final int EIO = -5;
+
+    /** What runs while every CPU is parked. */
+    @FunctionalInterface
+    public interface ParkedAction {
+        /**
+         * Runs on the driver's thread while every pCPU is parked; may read the CPUs' published
+         * state through {@code parked}. Should not allocate or block on locks.
+         *
+         * @return 0, or a negative errno (the action must have undone its own writes then)
+         */
+        int act(RendezvousDriver parked);
+    }
+
+    private final int memFd;
+    private final int[] ipiFds;
+    private final int nrCpus;
+    private final long base;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment capture;
+    private final MemorySegment word;
+    private final MemorySegment word4;
+    private final MemorySegment kick;
+    private final MemorySegment cpus;
+    private long lastWaitNs;
+    private long lastPauseNs;
+    private long lastLeaveNs;
+    private int lastAbsentCpu = -1;
+    private int stragglers;
+
+    /** @param hv the hypervisor whose CPUs this driver parks */
+    public RendezvousDriver(final HypervisorProcess hv) {
+        this.memFd = hv.memoryFd();
+        this.nrCpus = hv.cpus();
+        this.base = hv.rendezvousAddress();
+        this.ipiFds = new int[nrCpus];
+        for (int c = 0; c < nrCpus; c++) {
+            ipiFds[c] = hv.ipiFd(c);
+        }
+        this.capture = Linux.captureSegment(arena);
+        this.word = arena.allocate(8, 8);
+        this.word4 = word.asSlice(0, 4);
+        this.kick = arena.allocate(8, 8);
+        kick.set(JAVA_LONG_UNALIGNED, 0, 1L);
+        this.cpus = arena.allocate(Rendezvous.CPU_SIZE * nrCpus, 64);
+    }
+
+    /** {@return the number of pCPUs} */
+    public int cpus() {
+        return nrCpus;
+    }
+
+    /**
+     * Runs one rendezvous.
+     *
+     * @param timeoutNs  how long the CPUs have to arrive; 0 means {@link #DEFAULT_TIMEOUT_NS}
+     * @param cpuAction  {@link Rendezvous#CPU_ACTION_NONE} or {@link Rendezvous#CPU_ACTION_UCODE}, run by each CPU at release
+     * @param ucodeRev   the argument of the microcode action
+     * @param action     what to do while all are parked, or {@code null} for nothing
+     * @return 0, {@link #EBUSY} (not all arrived in time: nothing done), {@link #EIO}, or the action's negative errno
+     */
+    public int run(final long timeoutNs, final int cpuAction, final long ucodeRev, final ParkedAction action) {
+        final long t0 = System.nanoTime();
+        final long deadline = t0 + (0 == timeoutNs ? DEFAULT_TIMEOUT_NS : timeoutNs);
+        lastAbsentCpu = -1;
+        stragglers = 0;
+        lastPauseNs = 0;
+        lastLeaveNs = 0;
+        if (!readLong(Rendezvous.GENERATION)) {
+            return EIO;
+        }
+        final long gen = word.get(JAVA_LONG_UNALIGNED, 0) + 1;
+        // Parameters before the generation, the generation before the flag: a CPU that sees the
+        // flag and then acquires the generation sees the rest (each pwrite is a full barrier).
+        if (!writeLong(Rendezvous.DEADLINE, deadline) || !writeLong(Rendezvous.ACTING, 0)
+                || !writeLong(Rendezvous.RELEASE, 0) || !writeInt(Rendezvous.CPU_ACTION, cpuAction)
+                || !writeLong(Rendezvous.UCODE_REV, ucodeRev) || !writeLong(Rendezvous.GENERATION, gen)
+                || !writeInt(Rendezvous.DO_WORK, 1)) {
+            return abort(gen);
+        }
+        // After the flag: an idle CPU sets its idle mark before it reads the flag (full fence in
+        // C), so either it sees do_work = 1 or it sleeps and this kick wakes it.
+        kickAll();
+        boolean all = false;
+        int spins = 0;
+        while (!all) {
+            // The deadline first: CPUs leave by themselves once it passed, so a late "all
+            // arrived" would only race with them (the commit below would catch it anyway).
+            final boolean late = System.nanoTime() - deadline > 0;
+            if (!snapshot()) {
+                return abort(gen);
+            }
+            all = countArrived(gen) == nrCpus;
+            if (!all || late) {
+                if (late) {
+                    lastWaitNs = System.nanoTime() - t0;
+                    lastAbsentCpu = firstAbsent(gen);
+                    release(gen);
+                    return EBUSY;
+                }
+                relax(++spins);
+            }
+        }
+        // Commit, then re-read (Dekker with a CPU leaving at the deadline: it clears arrived,
+        // fences, re-reads acting). Both sides' accesses are fully ordered, so either it sees
+        // acting = gen and stays, or this re-read sees its arrived cleared.
+        if (!writeLong(Rendezvous.ACTING, gen) || !snapshot()) {
+            return abort(gen);
+        }
+        if (countArrived(gen) != nrCpus) {
+            lastWaitNs = System.nanoTime() - t0;
+            lastAbsentCpu = firstAbsent(gen);
+            release(gen);
+            return EBUSY;
+        }
+        final long parked = System.nanoTime();
+        lastWaitNs = parked - t0;
+        final int rc = null == action ? 0 : action.act(this);
+        lastPauseNs = System.nanoTime() - parked;
+        release(gen);
+        return rc;
+    }
+
+    /** Lowers the flag, releases, kicks, and waits (bounded) until every CPU that was parked left. */
+    private void release(final long gen) {
+        final long t = System.nanoTime();
+        // Flag first: a CPU passing the check after the release must not park again for gen
+        // (it would return at once anyway: its left = gen).
+        writeInt(Rendezvous.DO_WORK, 0);
+        writeLong(Rendezvous.RELEASE, gen);
+        // Parked CPUs may be asleep in a 1 ms slice on their eventfd.
+        kickAll();
+        final long limit = t + LEAVE_LIMIT_NS;
+        int spins = 0;
+        for (;;) {
+            if (!snapshot()) {
+                stragglers = nrCpus;
+                return;
+            }
+            int waiting = 0;
+            for (int c = 0; c < nrCpus; c++) {
+                final long off = Rendezvous.CPU_SIZE * c;
+                // Parked for gen but not yet left: it must still see the release.
+                if (gen == cpus.get(JAVA_LONG_UNALIGNED, off + Rendezvous.CPU_ARRIVED)
+                        && gen != cpus.get(JAVA_LONG_UNALIGNED, off + Rendezvous.CPU_LEFT)) {
+                    waiting++;
+                }
+            }
+            if (0 == waiting) {
+                lastLeaveNs = System.nanoTime() - t;
+                return;
+            }
+            if (System.nanoTime() - limit > 0) {
+                stragglers = waiting;
+                lastLeaveNs = System.nanoTime() - t;
+                return;
+            }
+            relax(++spins);
+        }
+    }
+
+    /**
+     * Between two polls: spin briefly, then give the core away. The pCPUs are host threads and
+     * may outnumber the cores; a driver that only spins keeps the very CPUs it waits for off
+     * a core. {@link Thread#yield} neither allocates nor blocks on a lock.
+     */
+    private static void relax(final int spins) {
+        if (spins < 64) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    private int abort(final long gen) {
+        release(gen);
+        return EIO;
+    }
+
+    private void kickAll() {
+        for (int c = 0; c < nrCpus; c++) {
+            // A failed kick only delays that CPU by one 1 ms sleep slice; nothing to undo.
+            Linux.writeRaw(ipiFds[c], kick, capture);
+        }
+    }
+
+    /** One pread of every CPU's block into the driver's segment. */
+    private boolean snapshot() {
+        return cpus.byteSize() == Linux.preadRaw(memFd, cpus, base + Rendezvous.CPU, capture);
+    }
+
+    private int countArrived(final long gen) {
+        int n = 0;
+        for (int c = 0; c < nrCpus; c++) {
+            // A torn 8-byte read cannot equal gen unless every changed byte is the new one.
+            if (gen == cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_ARRIVED)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private int firstAbsent(final long gen) {
+        for (int c = 0; c < nrCpus; c++) {
+            if (gen != cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_ARRIVED)) {
+                return c;
+            }
+        }
+        return -1;
+    }
+
+    private boolean readLong(final long off) {
+        return 8 == Linux.preadRaw(memFd, word, base + off, capture);
+    }
+
+    private boolean writeLong(final long off, final long v) {
+        word.set(JAVA_LONG_UNALIGNED, 0, v);
+        return 8 == Linux.pwriteRaw(memFd, word, base + off, capture);
+    }
+
+    private boolean writeInt(final long off, final int v) {
+        word4.set(JAVA_INT_UNALIGNED, 0, v);
+        return 4 == Linux.pwriteRaw(memFd, word4, base + off, capture);
+    }
+
+    // ---- what the action may read while the CPUs are parked (from the last snapshot) ----
+
+    /** {@return CPU {@code c}'s stack pointer inside {@code do_livepatch_work()}} */
+    public long sp(final int c) {
+        return cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_SP);
+    }
+
+    /** {@return CPU {@code c}'s frame pointer (start of its rbp chain)} */
+    public long fp(final int c) {
+        return cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_FP);
+    }
+
+    /** {@return the return address of CPU {@code c}'s {@code do_livepatch_work()}} */
+    public long pc(final int c) {
+        return cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_PC);
+    }
+
+    /** {@return the low end of CPU {@code c}'s stack} */
+    public long stackLo(final int c) {
+        return cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_STACK_LO);
+    }
+
+    /** {@return the high end (exclusive) of CPU {@code c}'s stack} */
+    public long stackHi(final int c) {
+        return cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_STACK_HI);
+    }
+
+    // ---- figures of the last run ----
+
+    /** {@return ns from the request until every CPU was parked (or until the driver gave up)} */
+    public long lastWaitNs() {
+        return lastWaitNs;
+    }
+
+    /** {@return ns every CPU was held parked (the action), 0 when it did not run} */
+    public long lastPauseNs() {
+        return lastPauseNs;
+    }
+
+    /** {@return ns from the release until every parked CPU had left} */
+    public long lastLeaveNs() {
+        return lastLeaveNs;
+    }
+
+    /** {@return the first CPU that had not arrived when the last run gave up, or -1} */
+    public int lastAbsentCpu() {
+        return lastAbsentCpu;
+    }
+
+    /** {@return how many released CPUs had not left within {@link #LEAVE_LIMIT_NS} (0 normally)} */
+    public int stragglers() {
+        return stragglers;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

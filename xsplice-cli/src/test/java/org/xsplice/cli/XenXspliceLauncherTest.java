@@ -3,14 +3,10 @@ package org.xsplice.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
  * upload | list | unload} against a running reference hypervisor, through the real launchers.
  */
 class XenXspliceLauncherTest {
-    private static final Path HOME = Path.of(System.getProperty("xsplice.home")).toAbsolutePath().normalize();
-    private static final Path BINARY = Path.of(System.getProperty("xsplice.hv.binary")).toAbsolutePath().normalize();
+    private static final Path HOME = Launchers.HOME;
+    private static final Path BINARY = Launchers.BINARY;
     private static final String HELLO = """
             #include <xsplice/livepatch.h>
             extern const char xen_extra[];
@@ -44,25 +40,8 @@ class XenXspliceLauncherTest {
 
     private final String name = "xx-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 6);
 
-    record Result(int code, String out, String err) {
-    }
-
-    private Result tool(final String tool, final String... args) throws Exception {
-        final List<String> cmd = new ArrayList<>(List.of(HOME.resolve("bin").resolve(tool).toString()));
-        cmd.addAll(List.of(args));
-        final ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-        final Map<String, String> env = pb.environment();
-        env.put("XSPLICE_CLASSPATH", System.getProperty("java.class.path"));
-        env.put("XSPLICE_RUN_DIR", dir.resolve("run").toString());
-        env.put("XSPLICE_HV_BINARY", BINARY.toString());
-        env.put("XSPLICE_JAVA_HOME", System.getProperty("java.home"));
-        env.put("XSPLICE_HV", name);
-        final Path out = dir.resolve("out-" + UUID.randomUUID());
-        final Path err = dir.resolve("err-" + UUID.randomUUID());
-        final Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timed out: " + cmd);
-        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                Files.readString(err, StandardCharsets.UTF_8));
+    private Launchers.Result tool(final String tool, final String... args) throws Exception {
+        return new Launchers(dir, name).tool(tool, args);
     }
 
     @AfterEach
@@ -73,7 +52,7 @@ class XenXspliceLauncherTest {
     @Test
     void makeCheckUploadListUnload() throws Exception {
         Files.writeString(dir.resolve("hello.c"), HELLO);
-        Result r = tool("xsplice-build", "cfile", "hello.c", "--target", BINARY.toString(), "-o", "hello.livepatch");
+        Launchers.Result r = tool("xsplice-build", "cfile", "hello.c", "--target", BINARY.toString(), "-o", "hello.livepatch");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().startsWith("hello.livepatch: build-id "), r.out());
 

@@ -52,6 +52,19 @@ static int64_t platform_mprotect(const struct xsplice_mbox *m)
     return mprotect((void *)(uintptr_t)start, len, (int)prot) ? -errno : 0;
 }
 
+/* Pre/post hooks of a payload (Xen calls them from livepatch_action and after the
+ * rendezvous). Only code in the payload area is called: the image's own functions are not a
+ * way in for the control domain. */
+static int64_t platform_call(const struct xsplice_mbox *m)
+{
+    uint64_t fn = m->arg[0];
+    uint64_t area = (uint64_t)(uintptr_t)xsplice_payload_area;
+
+    if (fn < area || fn >= area + PAYLOAD_AREA_SIZE)
+        return -EPERM;
+    return ((int (*)(void *))(uintptr_t)fn)((void *)(uintptr_t)m->arg[1]);
+}
+
 void platform_op_loop(void)
 {
     struct xsplice_mbox *m = &xsplice_mbox;
@@ -75,6 +88,9 @@ void platform_op_loop(void)
                 break;
             case XSPLICE_OP_MPROTECT:
                 m->rc = platform_mprotect(m);
+                break;
+            case XSPLICE_OP_CALL:
+                m->rc = platform_call(m);
                 break;
             case XSPLICE_OP_SHUTDOWN:
                 m->rc = 0;

@@ -161,6 +161,9 @@ struct livepatch_region_table {       /* 16 + 64 * nr bytes */
 #define XSPLICE_OP_MPROTECT    2      /* mprotect(arg[0], arg[1], arg[2]) inside the payload
                                          area only; PROT_WRITE|PROT_EXEC together is EPERM */
 #define XSPLICE_OP_SHUTDOWN    3      /* orderly stop, exit status XSPLICE_EXIT_OK */
+#define XSPLICE_OP_CALL        4      /* a payload's pre/post hook: rc = (int)fn(arg) with
+                                         fn = arg[0] (inside the payload area, else EPERM) and
+                                         arg = arg[1] (the payload handle), on the control thread */
 
 #define XSPLICE_MBOX_SIZE      65536
 #define XSPLICE_MBOX_HDR       80

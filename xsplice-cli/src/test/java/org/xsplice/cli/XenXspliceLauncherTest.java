@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * upload | list | unload} against a running reference hypervisor, through the real launchers.
  */
 class XenXspliceLauncherTest {
+    private static final Path HOME = Launchers.HOME;
     private static final Path BINARY = Launchers.BINARY;
     private static final String HELLO = """
             #include <xsplice/livepatch.h>
@@ -36,20 +38,15 @@ class XenXspliceLauncherTest {
     @TempDir
     Path dir;
 
-    private Launchers launchers;
-
-    @BeforeEach
-    void launchers() {
-        launchers = Launchers.in(dir, "xx");
-    }
+    private final String name = "xx-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 6);
 
     private Launchers.Result tool(final String tool, final String... args) throws Exception {
-        return launchers.tool(tool, args);
+        return new Launchers(dir, name).tool(tool, args);
     }
 
     @AfterEach
     void stop() throws Exception {
-        tool("xsplice-hv", "stop", "--name", launchers.name());
+        tool("xsplice-hv", "stop", "--name", name);
     }
 
     @Test
@@ -72,7 +69,7 @@ class XenXspliceLauncherTest {
         assertEquals("xen-xsplice: check bad.livepatch failed: EOPNOTSUPP: ELF header e_ident[EI_CLASS] at offset 0x4 is 1,"
                 + " expected 2 (ELFCLASS64)\n", r.err());
 
-        assertEquals(0, tool("xsplice-hv", "start", "--name", launchers.name(), "--cpus", "2").code());
+        assertEquals(0, tool("xsplice-hv", "start", "--name", name, "--cpus", "2").code());
         r = tool("xen-xsplice", "list");
         assertEquals(0, r.code(), r.toString());
         assertEquals("Nothing to list\n", r.out());

@@ -3,14 +3,11 @@ package org.xsplice.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * revert, {@code xl info} restored, unload; then stacking and REPLACE with {@code xen-xsplice}.
  */
 class XlLivepatchLauncherTest {
-    private static final Path HOME = Path.of(System.getProperty("xsplice.home")).toAbsolutePath().normalize();
-    private static final Path BINARY = Path.of(System.getProperty("xsplice.hv.binary")).toAbsolutePath().normalize();
+    private static final Path HOME = Launchers.HOME;
+    private static final Path BINARY = Launchers.BINARY;
     /** 1 s instead of Xen's 30 ms: the CI host shares two cores between pCPU threads and builds. */
     private static final String TIMEOUT = "1000000000";
 
@@ -34,29 +31,12 @@ class XlLivepatchLauncherTest {
 
     private final String name = "xl-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 6);
 
-    record Result(int code, String out, String err) {
-    }
-
-    private Result tool(final String tool, final String... args) throws Exception {
-        final List<String> cmd = new ArrayList<>(List.of(HOME.resolve("bin").resolve(tool).toString()));
-        cmd.addAll(List.of(args));
-        final ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-        final Map<String, String> env = pb.environment();
-        env.put("XSPLICE_CLASSPATH", System.getProperty("java.class.path"));
-        env.put("XSPLICE_RUN_DIR", dir.resolve("run").toString());
-        env.put("XSPLICE_HV_BINARY", BINARY.toString());
-        env.put("XSPLICE_JAVA_HOME", System.getProperty("java.home"));
-        env.put("XSPLICE_HV", name);
-        final Path out = dir.resolve("out-" + UUID.randomUUID());
-        final Path err = dir.resolve("err-" + UUID.randomUUID());
-        final Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timed out: " + cmd);
-        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                Files.readString(err, StandardCharsets.UTF_8));
+    private Launchers.Result tool(final String tool, final String... args) throws Exception {
+        return new Launchers(dir, name).tool(tool, args);
     }
 
     private String xenExtra() throws Exception {
-        final Result r = tool("xl", "info");
+        final Launchers.Result r = tool("xl", "info");
         assertEquals(0, r.code(), r.toString());
         final Matcher m = Pattern.compile("(?m)^xen_extra +: (.*)$").matcher(r.out());
         assertTrue(m.find(), r.out());
@@ -67,7 +47,7 @@ class XlLivepatchLauncherTest {
         final List<String> args = new ArrayList<>(List.of("cfile", HOME.resolve("examples/livepatch/" + c + ".c").toString(),
                 "--target", BINARY.toString(), "-o", c + ".livepatch"));
         args.addAll(List.of(more));
-        final Result r = tool("xsplice-build", args.toArray(String[]::new));
+        final Launchers.Result r = tool("xsplice-build", args.toArray(String[]::new));
         assertEquals(0, r.code(), r.toString());
     }
 
@@ -85,7 +65,7 @@ class XlLivepatchLauncherTest {
         final String before = xenExtra();
         assertEquals("-xsplice", before);
 
-        Result r = tool("xl", "livepatch", "load", "hello_world.livepatch", "--timeout", TIMEOUT);
+        Launchers.Result r = tool("xl", "livepatch", "load", "hello_world.livepatch", "--timeout", TIMEOUT);
         assertEquals(0, r.code(), r.toString());
         assertEquals("Uploading hello_world.livepatch... completed\nPerforming apply:. completed\n", r.out());
         assertEquals("Hello World", xenExtra());

@@ -105,6 +105,7 @@ public final class HvLayout {
         public static final int OP_HYPERCALL = 1;
         public static final int OP_MPROTECT = 2;
         public static final int OP_SHUTDOWN = 3;
+        public static final int OP_CALL = 4;
 
         private Mbox() {
         }

@@ -17,6 +17,7 @@ import org.xsplice.hypervisor.patch.CodeRange;
 import org.xsplice.hypervisor.patch.PatchStack;
 import org.xsplice.hypervisor.patch.TextWrite;
 import org.xsplice.payload.Errno;
+import org.xsplice.payload.Hook;
 import org.xsplice.payload.PayloadException;
 
 /**
@@ -71,13 +72,52 @@ public final class LiveActions implements AutoCloseable {
      */
     public synchronized LoadedPayload apply(final String name, final long timeoutNs, final boolean nodeps) {
         idle();
-        return start(stack.planApply(registry.get(name), nodeps), timeoutNs);
+        final ActionPlan plan = stack.planApply(registry.get(name), nodeps);
+        preHook(plan.target(), Hook.PRE_APPLY, "apply");
+        return start(plan, timeoutNs);
     }
 
     /** REVERT (only the top of the applied stack; EBUSY otherwise). See {@link #apply}. */
     public synchronized LoadedPayload revert(final String name, final long timeoutNs) {
         idle();
-        return start(stack.planRevert(registry.get(name)), timeoutNs);
+        final ActionPlan plan = stack.planRevert(registry.get(name));
+        preHook(plan.target(), Hook.PRE_REVERT, "revert");
+        return start(plan, timeoutNs);
+    }
+
+    /**
+     * Runs a pre-apply/pre-revert hook (Xen: in {@code livepatch_action}, before the work is
+     * scheduled): a non-zero return vetoes the action, which is then answered with that errno.
+     */
+    private void preHook(final LoadedPayload p, final Hook kind, final String verb) {
+        for (final long fn : p.hooks().getOrDefault(kind, List.of())) {
+            final long rc = callHook(p, fn);
+            if (0 != rc) {
+                final int errno = (int) Math.min(Integer.MAX_VALUE, Math.abs(rc));
+                throw new PayloadException(Errno.of(errno).orElse(Errno.EINVAL), "the " + kind.name().toLowerCase(java.util.Locale.ROOT)
+                        .replace('_', '-') + " hook of payload '" + p.name() + "' vetoed the " + verb + " (it returned " + rc + ")");
+            }
+        }
+    }
+
+    /** Post hooks run after the release, their result ignored (Xen's are void). */
+    private void postHooks(final ActionPlan plan) {
+        for (final LoadedPayload r : plan.reverted()) {
+            r.hooks().getOrDefault(Hook.POST_REVERT, List.of()).forEach(fn -> callHook(r, fn));
+        }
+        if (ActionPlan.Action.REVERT != plan.action()) {
+            plan.target().hooks().getOrDefault(Hook.POST_APPLY, List.of()).forEach(fn -> callHook(plan.target(), fn));
+        }
+    }
+
+    /** Calls a payload's hook through the mailbox, with the payload's base address as its opaque handle. */
+    private long callHook(final LoadedPayload p, final long fn) {
+        try {
+            return hv.call(HvLayout.Mbox.OP_CALL, 0, new long[] {fn, p.base()}, new byte[0], 0).rc();
+        } catch (final java.io.IOException e) {
+            throw new PayloadException(Errno.EIO, "calling a hook of payload '" + p.name() + "' at 0x" + Long.toHexString(fn)
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     /** REPLACE: revert every applied payload and apply this one, in one rendezvous. See {@link #apply}. */
@@ -221,6 +261,13 @@ public final class LiveActions implements AutoCloseable {
             Thread.currentThread().interrupt();
             rc = -Errno.EINTR.number();
             why = "interrupted";
+        }
+        if (0 == rc) {
+            try {
+                postHooks(plan);
+            } catch (final PayloadException e) {
+                System.err.println("xsplice-hv: " + e.getMessage());
+            }
         }
         synchronized (this) {
             try {

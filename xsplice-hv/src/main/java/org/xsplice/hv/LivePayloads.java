@@ -19,8 +19,16 @@ public final class LivePayloads implements AutoCloseable {
     private final HvPayloadPort port;
     private final PayloadRegistry registry;
     private final LiveActions actions;
+    private final long inherited;
+    private final String name;
 
     public LivePayloads(final HypervisorProcess hv) throws IOException {
+        // Payload regions published before this supervisor existed: a previous supervisor
+        // loaded (and maybe applied) payloads that this one knows nothing about. Read first:
+        // nothing below may write the region table or hand out their memory.
+        final long table = hv.memory().readLong(hv.image().address(HvLayout.Regions.SYMBOL, 8));
+        this.inherited = 0 == table ? 0 : hv.memory().readLong(table);
+        this.name = hv.name();
         this.port = new HvPayloadPort(hv);
         final long[] space = HvPayloadPort.payloadSpace(hv);
         final HvImage image = hv.image();
@@ -57,6 +65,23 @@ public final class LivePayloads implements AutoCloseable {
         };
         this.registry = new PayloadRegistry(new PayloadLoader(target), port);
         this.actions = new LiveActions(hv, registry);
+    }
+
+    /**
+     * Refuses every payload operation when this supervisor took over a hypervisor that already
+     * holds payloads: their registry, applied stack and saved bytes lived in the previous
+     * supervisor and are not recovered yet (docs/consistency-model.md, "Limits"), so listing
+     * nothing or allocating their memory again would be wrong. The patched text itself stays
+     * as it is and keeps running.
+     *
+     * @throws PayloadException EIO naming how many payloads were inherited
+     */
+    public void guard() {
+        if (inherited > 0) {
+            throw new PayloadException(Errno.EIO, "hypervisor " + name + " holds " + inherited
+                    + " payload(s) loaded by a previous supervisor, whose state this supervisor cannot recover yet;"
+                    + " payload operations are refused until the hypervisor is restarted");
+        }
     }
 
     /** {@return APPLY / REVERT / REPLACE / UNLOAD} */

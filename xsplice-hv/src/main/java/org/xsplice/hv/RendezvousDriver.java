@@ -118,16 +118,16 @@ public final class RendezvousDriver implements AutoCloseable {
         stragglers = 0;
         lastPauseNs = 0;
         lastLeaveNs = 0;
-        if (!readLong(Rendezvous.GENERATION)) {
+        if (!getLongVolatile(Rendezvous.GENERATION)) {
             return EIO;
         }
         final long gen = word.get(JAVA_LONG_UNALIGNED, 0) + 1;
         // Parameters before the generation, the generation before the flag: a CPU that sees the
         // flag and then acquires the generation sees the rest (each pwrite is a full barrier).
-        if (!writeLong(Rendezvous.DEADLINE, deadline) || !writeLong(Rendezvous.ACTING, 0)
-                || !writeLong(Rendezvous.RELEASE, 0) || !writeInt(Rendezvous.CPU_ACTION, cpuAction)
-                || !writeLong(Rendezvous.UCODE_REV, ucodeRev) || !writeLong(Rendezvous.GENERATION, gen)
-                || !writeInt(Rendezvous.DO_WORK, 1)) {
+        if (!putLongVolatile(Rendezvous.DEADLINE, deadline) || !putLongVolatile(Rendezvous.ACTING, 0)
+                || !putLongVolatile(Rendezvous.RELEASE, 0) || !putIntVolatile(Rendezvous.CPU_ACTION, cpuAction)
+                || !putLongVolatile(Rendezvous.UCODE_REV, ucodeRev) || !putLongVolatile(Rendezvous.GENERATION, gen)
+                || !putIntVolatile(Rendezvous.DO_WORK, 1)) {
             return abort(gen);
         }
         // After the flag: an idle CPU sets its idle mark before it reads the flag (full fence in
@@ -139,7 +139,7 @@ public final class RendezvousDriver implements AutoCloseable {
             // The deadline first: CPUs leave by themselves once it passed, so a late "all
             // arrived" would only race with them (the commit below would catch it anyway).
             final boolean late = System.nanoTime() - deadline > 0;
-            if (!snapshot()) {
+            if (!snapshotVolatile()) {
                 return abort(gen);
             }
             all = countArrived(gen) == nrCpus;
@@ -156,7 +156,7 @@ public final class RendezvousDriver implements AutoCloseable {
         // Commit, then re-read (Dekker with a CPU leaving at the deadline: it clears arrived,
         // fences, re-reads acting). Both sides' accesses are fully ordered, so either it sees
         // acting = gen and stays, or this re-read sees its arrived cleared.
-        if (!writeLong(Rendezvous.ACTING, gen) || !snapshot()) {
+        if (!putLongVolatile(Rendezvous.ACTING, gen) || !snapshotVolatile()) {
             return abort(gen);
         }
         if (countArrived(gen) != nrCpus) {
@@ -178,14 +178,16 @@ public final class RendezvousDriver implements AutoCloseable {
         final long t = System.nanoTime();
         // Flag first: a CPU passing the check after the release must not park again for gen
         // (it would return at once anyway: its left = gen).
-        writeInt(Rendezvous.DO_WORK, 0);
-        writeLong(Rendezvous.RELEASE, gen);
+        // Results not checked: these fail only when /proc/PID/mem is gone (the hypervisor
+        // died), and then there is nobody left to release; the wait below reports stragglers.
+        putIntVolatile(Rendezvous.DO_WORK, 0);
+        putLongVolatile(Rendezvous.RELEASE, gen);
         // Parked CPUs may be asleep in a 1 ms slice on their eventfd.
         kickAll();
         final long limit = t + LEAVE_LIMIT_NS;
         int spins = 0;
         for (;;) {
-            if (!snapshot()) {
+            if (!snapshotVolatile()) {
                 stragglers = nrCpus;
                 return;
             }
@@ -236,8 +238,15 @@ public final class RendezvousDriver implements AutoCloseable {
         }
     }
 
-    /** One pread of every CPU's block into the driver's segment. */
-    private boolean snapshot() {
+    /**
+     * One pread of every CPU's block into the driver's segment. "Volatile" as in Agrona's
+     * names: each pread/pwrite here is sequentially consistent with this driver's other
+     * accesses and with the C side's acquire/release atomics (the kernel takes the target's
+     * mmap lock: a full barrier). Within one snapshot each aligned 8-byte field is read by the
+     * kernel's copy; the driver only compares fields with a generation, which a torn value
+     * cannot equal.
+     */
+    private boolean snapshotVolatile() {
         return cpus.byteSize() == Linux.preadRaw(memFd, cpus, base + Rendezvous.CPU, capture);
     }
 
@@ -261,16 +270,19 @@ public final class RendezvousDriver implements AutoCloseable {
         return -1;
     }
 
-    private boolean readLong(final long off) {
+    /** Sequentially consistent load into {@code word} (one pread). */
+    private boolean getLongVolatile(final long off) {
         return 8 == Linux.preadRaw(memFd, word, base + off, capture);
     }
 
-    private boolean writeLong(final long off, final long v) {
+    /** Sequentially consistent 8-byte store (one pwrite). */
+    private boolean putLongVolatile(final long off, final long v) {
         word.set(JAVA_LONG_UNALIGNED, 0, v);
         return 8 == Linux.pwriteRaw(memFd, word, base + off, capture);
     }
 
-    private boolean writeInt(final long off, final int v) {
+    /** Sequentially consistent 4-byte store (one pwrite). */
+    private boolean putIntVolatile(final long off, final int v) {
         word4.set(JAVA_INT_UNALIGNED, 0, v);
         return 4 == Linux.pwriteRaw(memFd, word4, base + off, capture);
     }

@@ -180,17 +180,34 @@ public final class Supervisor implements AutoCloseable {
                     }
                     yield new Response.StatsReply(out);
                 }
-                case Request.Upload(final String name, final byte[] bytes) -> status(upload(name, bytes));
-                case Request.GetPayload(final String name) -> status(payloads.registry().get(name));
-                case Request.ListPayloads() -> new Response.PayloadList(
-                        payloads.registry().list().stream().map(this::status).toList());
-                case Request.Apply(final String name, final long timeoutNs, final boolean nodeps) ->
-                        status(payloads.actions().apply(name, timeoutNs, nodeps));
-                case Request.Revert(final String name, final long timeoutNs) -> status(payloads.actions().revert(name, timeoutNs));
-                case Request.Replace(final String name, final long timeoutNs) -> status(payloads.actions().replace(name, timeoutNs));
+                case Request.Upload(final String name, final byte[] bytes) -> {
+                    payloads.guard();
+                    yield status(upload(name, bytes));
+                }
+                case Request.GetPayload(final String name) -> {
+                    payloads.guard();
+                    yield status(payloads.registry().get(name));
+                }
+                case Request.ListPayloads() -> {
+                    payloads.guard();
+                    yield new Response.PayloadList(payloads.registry().list().stream().map(this::status).toList());
+                }
+                case Request.Apply(final String name, final long timeoutNs, final boolean nodeps) -> {
+                    payloads.guard();
+                    yield status(payloads.actions().apply(name, timeoutNs, nodeps));
+                }
+                case Request.Revert(final String name, final long timeoutNs) -> {
+                    payloads.guard();
+                    yield status(payloads.actions().revert(name, timeoutNs));
+                }
+                case Request.Replace(final String name, final long timeoutNs) -> {
+                    payloads.guard();
+                    yield status(payloads.actions().replace(name, timeoutNs));
+                }
                 case Request.Ucode(final byte[] update, final long timeoutNs) ->
                         new Response.Text(String.format("0x%x", payloads.actions().ucode(update, timeoutNs)));
                 case Request.Unload(final String name) -> {
+                    payloads.guard();
                     payloads.actions().unload(name);
                     signatures.remove(name);
                     yield new Response.Done();

@@ -53,6 +53,14 @@ final class HvTestSupport {
         return Files.readAllBytes(out);
     }
 
+    /** Closes the payload side, then stops and releases the hypervisor (@AfterEach of the payload tests). */
+    static void stopAndClose(final LivePayloads payloads, final HypervisorProcess hv) throws IOException {
+        if (null != payloads) {
+            payloads.close();
+        }
+        stopAndClose(hv);
+    }
+
     static String uniqueName(final String prefix) {
         return prefix + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
     }

@@ -249,6 +249,55 @@ class LiveActionsTest {
     }
 
     @Test
+    void preHooksVetoAndPostHooksRunAfterTheRelease() throws Exception {
+        // After Xen's prepost_hooks: each pre hook vetoes its first call.
+        Files.writeString(tmp.resolve("prepost.c"), """
+                #include <xsplice/livepatch.h>
+                int prepost_calls[4];          /* pre-apply, post-apply, pre-revert, post-revert */
+                static const char *prepost_extra(void) { return "prepost"; }
+                static int pre_apply(livepatch_payload_t *p) { (void)p; return prepost_calls[0]++ ? 0 : -16; }
+                static void post_apply(livepatch_payload_t *p) { (void)p; prepost_calls[1]++; }
+                static int pre_revert(livepatch_payload_t *p) { (void)p; return prepost_calls[2]++ ? 0 : -1; }
+                static void post_revert(livepatch_payload_t *p) { (void)p; prepost_calls[3]++; }
+                XSPLICE_PATCH(xen_extra_version, prepost_extra);
+                XSPLICE_PREAPPLY_HOOK(pre_apply);
+                XSPLICE_POSTAPPLY_HOOK(post_apply);
+                XSPLICE_PREREVERT_HOOK(pre_revert);
+                XSPLICE_POSTREVERT_HOOK(post_revert);
+                """);
+        call(new Request.Upload("prepost", make("prepost", Optional.empty())), Response.PayloadStatus.class);
+        call(new Request.Upload("replace_world", make("replace_world", Optional.empty())), Response.PayloadStatus.class);
+        final long calls = supervisor.payloads().registry().get("prepost").symbols().stream()
+                .filter(x -> x.name().equals("prepost_calls")).findFirst().orElseThrow().address();
+
+        final ControlException veto = assertThrows(ControlException.class,
+                () -> call(new Request.Apply("prepost", T, false), Response.PayloadStatus.class));
+        assertEquals("EBUSY", veto.errno());
+        assertTrue(veto.getMessage().contains("pre-apply hook of payload 'prepost' vetoed the apply (it returned -16)"),
+                veto.getMessage());
+        assertEquals(original, extra());
+        assertEquals(0, act(new Request.Apply("prepost", T, false)).rc());
+        assertEquals("prepost", extra());
+        assertArrayEquals(new int[] {2, 1, 0, 0}, ints(calls));
+
+        final ControlException replace = assertThrows(ControlException.class,
+                () -> call(new Request.Replace("replace_world", T), Response.PayloadStatus.class));
+        assertEquals("EOPNOTSUPP", replace.errno());
+
+        assertEquals("EPERM", assertThrows(ControlException.class,
+                () -> call(new Request.Revert("prepost", T), Response.PayloadStatus.class)).errno());
+        assertEquals("prepost", extra());
+        assertEquals(0, act(new Request.Revert("prepost", T)).rc());
+        assertEquals(original, extra());
+        assertArrayEquals(new int[] {2, 1, 2, 1}, ints(calls));
+    }
+
+    private static int[] ints(final long address) throws IOException {
+        final java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(text(address, 16)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        return new int[] {b.getInt(0), b.getInt(4), b.getInt(8), b.getInt(12)};
+    }
+
+    @Test
     void microcodeIsLoadedOnEveryCpuAtARendezvous() throws Exception {
         final byte[] update = Microcode.make(0x2a, 2000);
         assertEquals("0x2a", call(new Request.Ucode(update, T), Response.Text.class).text());

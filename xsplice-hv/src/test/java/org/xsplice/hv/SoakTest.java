@@ -39,10 +39,7 @@ class SoakTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (null != payloads) {
-            payloads.close();
-        }
-        HvTestSupport.stopAndClose(hv);
+        HvTestSupport.stopAndClose(payloads, hv);
     }
 
     @Test

@@ -35,10 +35,7 @@ class StackCheckTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (null != payloads) {
-            payloads.close();
-        }
-        HvTestSupport.stopAndClose(hv);
+        HvTestSupport.stopAndClose(payloads, hv);
     }
 
     private LoadedPayload await(final String name) throws Exception {

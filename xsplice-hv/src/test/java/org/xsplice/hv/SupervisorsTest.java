@@ -67,4 +67,45 @@ class SupervisorsTest {
         }
         assertFalse(ProcessHandle.of(first.pid()).map(ProcessHandle::isAlive).orElse(false), "hypervisor gone after stop");
     }
+
+    /**
+     * A supervisor dies with hello_world applied: the hypervisor keeps running the patched code;
+     * the next supervisor (which cannot recover the payload state yet) refuses payload
+     * operations with a clear error instead of listing nothing or reusing the payload's memory.
+     */
+    @Test
+    void patchedCodeSurvivesItsSupervisorAndTheNextOneRefusesWhatItCannotKnow() throws Exception {
+        run = new RunDirectory(tmp.resolve("run"));
+        final Map<String, String> env = Map.of("XSPLICE_HV_BINARY", HvTestSupport.image().file().toString());
+        final Path src = Path.of(System.getProperty("xsplice.examples", "../examples/livepatch")).resolve("hello_world.c");
+        final Path out = tmp.resolve("hello_world.livepatch");
+        org.xsplice.build.cpayload.CPayloadMaker.make(new org.xsplice.build.cpayload.CPayloadOptions(src,
+                HvTestSupport.image().file(), out, java.util.Optional.empty(), List.of()));
+        final Response.Pong first = Supervisors.start(run, name, 2, "normal", env);
+        try (ControlClient c = ControlClient.connect(run, name)) {
+            c.call(new Request.Upload("hello_world", Files.readAllBytes(out)), Response.PayloadStatus.class);
+            c.call(new Request.Apply("hello_world", 1_000_000_000L, false), Response.PayloadStatus.class);
+            Response.PayloadStatus s;
+            do {
+                Thread.sleep(1);
+                s = c.call(new Request.GetPayload("hello_world"), Response.PayloadStatus.class);
+            } while (-11 == s.rc());
+            assertEquals(2, s.state(), s.toString());
+        }
+        final ProcessHandle supervisor = ProcessHandle.of(first.supervisorPid()).orElseThrow();
+        supervisor.destroyForcibly();
+        supervisor.onExit().get(10, TimeUnit.SECONDS);
+
+        Supervisors.start(run, name, 2, "normal", env);
+        try (ControlClient c = ControlClient.connect(run, name)) {
+            assertTrue(c.call(new Request.Info(), Response.InfoReply.class).fields().contains(new Response.Field("xen_extra",
+                    "Hello World")), "the patch stays applied in the running hypervisor");
+            final ControlException e = org.junit.jupiter.api.Assertions.assertThrows(ControlException.class,
+                    () -> c.call(new Request.ListPayloads(), Response.PayloadList.class));
+            assertEquals("EIO", e.errno());
+            assertTrue(e.getMessage().contains("holds 1 payload(s) loaded by a previous supervisor"), e.getMessage());
+            assertEquals("EIO", org.junit.jupiter.api.Assertions.assertThrows(ControlException.class,
+                    () -> c.call(new Request.Upload("x", Files.readAllBytes(out)), Response.PayloadStatus.class)).errno());
+        }
+    }
 }

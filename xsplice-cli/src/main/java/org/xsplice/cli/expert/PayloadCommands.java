@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.xsplice.cli.ExitCodes;
 import org.xsplice.cli.hv.HvContext;
 import org.xsplice.cli.hv.LivepatchFlows;
+import org.xsplice.cli.hv.TimeoutMixin;
 import org.xsplice.hv.control.ControlClient;
 import org.xsplice.hv.control.ControlException;
 import org.xsplice.hv.control.Request;
@@ -125,12 +126,6 @@ final class PayloadCommands {
         return LivepatchFlows.table(ps);
     }
 
-    /** The rendezvous timeout shared by the actions. */
-    static final class TimeoutOption {
-        @Option(names = "--timeout", paramLabel = "NS",
-                description = "Rendezvous timeout in nanoseconds (default 0: the hypervisor's 30 ms)")
-        long timeoutNs;
-    }
 
     @Command(name = "apply", header = "Apply a CHECKED payload (asynchronous; waits for the outcome).")
     static final class Apply implements Callable<Integer> {
@@ -143,12 +138,12 @@ final class PayloadCommands {
         @Option(names = "--nodeps", description = "Skip the inter-payload build-id dependency check")
         boolean nodeps;
         @Mixin
-        TimeoutOption timeout;
+        TimeoutMixin timeout;
 
         @Override
         public Integer call() {
             return run(top, spec, "apply " + name, (c, out) -> LivepatchFlows.action(c, out, "apply",
-                    new Request.Apply(name, timeout.timeoutNs, nodeps), name, 2, timeout.timeoutNs));
+                    new Request.Apply(name, timeout.ns(), nodeps), name, 2, timeout.ns()));
         }
     }
 
@@ -161,12 +156,12 @@ final class PayloadCommands {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
         @Mixin
-        TimeoutOption timeout;
+        TimeoutMixin timeout;
 
         @Override
         public Integer call() {
             return run(top, spec, "revert " + name, (c, out) -> LivepatchFlows.action(c, out, "revert",
-                    new Request.Revert(name, timeout.timeoutNs), name, 1, timeout.timeoutNs));
+                    new Request.Revert(name, timeout.ns()), name, 1, timeout.ns()));
         }
     }
 
@@ -179,12 +174,12 @@ final class PayloadCommands {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
         @Mixin
-        TimeoutOption timeout;
+        TimeoutMixin timeout;
 
         @Override
         public Integer call() {
             return run(top, spec, "replace " + name, (c, out) -> LivepatchFlows.action(c, out, "replace",
-                    new Request.Replace(name, timeout.timeoutNs), name, 2, timeout.timeoutNs));
+                    new Request.Replace(name, timeout.ns()), name, 2, timeout.ns()));
         }
     }
 
@@ -199,7 +194,7 @@ final class PayloadCommands {
         @Option(names = "--nodeps", description = "Skip the inter-payload build-id dependency check")
         boolean nodeps;
         @Mixin
-        TimeoutOption timeout;
+        TimeoutMixin timeout;
         @Mixin
         SignatureOptions signature;
 
@@ -210,7 +205,7 @@ final class PayloadCommands {
             if (refused.isPresent()) {
                 return refused.get();
             }
-            return run(top, spec, "load " + file, (c, out) -> LivepatchFlows.load(c, out, file, nodeps, timeout.timeoutNs));
+            return run(top, spec, "load " + file, (c, out) -> LivepatchFlows.load(c, out, file, nodeps, timeout.ns()));
         }
     }
 
@@ -223,7 +218,7 @@ final class PayloadCommands {
         @Parameters(index = "0", paramLabel = "FILE")
         Path file;
         @Mixin
-        TimeoutOption timeout;
+        TimeoutMixin timeout;
 
         @Override
         public Integer call() throws IOException {
@@ -231,7 +226,7 @@ final class PayloadCommands {
             return run(top, spec, "ucode " + file, (c, out) -> {
                 out.printf("Loading microcode %s: ", file);
                 out.flush();
-                final String rev = c.call(new Request.Ucode(bytes, timeout.timeoutNs), Response.Text.class).text();
+                final String rev = c.call(new Request.Ucode(bytes, timeout.ns()), Response.Text.class).text();
                 out.println("revision " + rev + " on every CPU");
                 return ExitCodes.OK;
             });

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 
 import org.xsplice.cli.ExitCodes;
 import org.xsplice.cli.hv.LivepatchFlows;
+import org.xsplice.cli.hv.TimeoutMixin;
 import org.xsplice.hv.control.ControlException;
 import org.xsplice.hv.control.Request;
 import org.xsplice.hv.control.Response;
@@ -45,12 +46,6 @@ final class LivepatchCommand implements Callable<Integer> {
         return ExitCodes.USAGE;
     }
 
-    /** The rendezvous timeout. */
-    static final class TimeoutOption {
-        @Option(names = "--timeout", paramLabel = "NS",
-                description = "Rendezvous timeout in nanoseconds (default 0: the hypervisor's 30 ms)")
-        long timeoutNs;
-    }
 
     @Command(name = "list", header = "List the payloads: ID | status | metadata", mixinStandardHelpOptions = true)
     static final class ListPayloads implements Callable<Integer> {
@@ -81,11 +76,11 @@ final class LivepatchCommand implements Callable<Integer> {
         @Option(names = "--nodeps", description = "Skip the inter-payload build-id dependency check")
         boolean nodeps;
         @Mixin
-        TimeoutOption timeout;
+        TimeoutMixin timeout;
 
         @Override
         public Integer call() {
-            return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.load(c, out, file, nodeps, timeout.timeoutNs));
+            return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.load(c, out, file, nodeps, timeout.ns()));
         }
     }
 
@@ -98,12 +93,12 @@ final class LivepatchCommand implements Callable<Integer> {
         @Parameters(paramLabel = "NAME")
         String name;
         @Mixin
-        TimeoutOption timeout;
+        TimeoutMixin timeout;
 
         @Override
         public Integer call() {
             return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.action(c, out, "revert",
-                    new Request.Revert(name, timeout.timeoutNs), name, 1, timeout.timeoutNs));
+                    new Request.Revert(name, timeout.ns()), name, 1, timeout.ns()));
         }
     }
 
@@ -139,7 +134,7 @@ final class LivepatchCommand implements Callable<Integer> {
         @Parameters(paramLabel = "FILE")
         Path file;
         @Mixin
-        TimeoutOption timeout;
+        TimeoutMixin timeout;
 
         @Override
         public Integer call() {
@@ -151,8 +146,8 @@ final class LivepatchCommand implements Callable<Integer> {
                 out.println("completed");
                 final int rc;
                 try {
-                    rc = LivepatchFlows.action(c, out, "replace", new Request.Replace(name, timeout.timeoutNs), name, 2,
-                            timeout.timeoutNs);
+                    rc = LivepatchFlows.action(c, out, "replace", new Request.Replace(name, timeout.ns()), name, 2,
+                            timeout.ns());
                 } catch (final ControlException e) {
                     c.call(new Request.Unload(name), Response.Done.class);
                     throw e;

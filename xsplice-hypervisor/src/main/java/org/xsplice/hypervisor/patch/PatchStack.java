@@ -53,6 +53,10 @@ public final class PatchStack {
         }
     }
 
+    /** The hooks the caller runs around an action (outside the rendezvous); the others are refused. */
+    public static final java.util.Set<Hook> PRE_POST = java.util.EnumSet.of(Hook.PRE_APPLY, Hook.POST_APPLY, Hook.PRE_REVERT,
+            Hook.POST_REVERT);
+
     private final BuildId hypervisor;
     private final TextReader text;
     private final List<Applied> stack = new ArrayList<>();
@@ -98,7 +102,7 @@ public final class PatchStack {
      *
      * @param nodeps skip the inter-payload build-id check (Xen's NODEPS flag)
      * @throws PayloadException EINVAL for a wrong state, a failed dependency or expectation, or a
-     *                          reverted payload with data; EOPNOTSUPP for hooks
+     *                          reverted payload with data; EOPNOTSUPP for load/unload and action hooks
      */
     public ActionPlan planApply(final LoadedPayload p, final boolean nodeps) {
         checked(p, "apply");
@@ -150,6 +154,12 @@ public final class PatchStack {
             throw new PayloadException(Errno.EINVAL, "payload '" + p.name() + "' depends on build-id " + p.depends().hex()
                     + "; REPLACE needs a payload built on the hypervisor (" + hypervisor.hex() + ")");
         }
+        for (final LoadedPayload q : withApplied(p)) {
+            if (PRE_POST.stream().anyMatch(k -> !q.hooks().getOrDefault(k, List.of()).isEmpty())) {
+                throw new PayloadException(Errno.EOPNOTSUPP, "REPLACE is refused: payload '" + q.name()
+                        + "' has pre/post hooks (as in Xen)");
+            }
+        }
         final Overlay o = new Overlay();
         final List<TextWrite> writes = new ArrayList<>();
         final List<LoadedPayload> gone = new ArrayList<>();
@@ -185,6 +195,12 @@ public final class PatchStack {
         return out;
     }
 
+    private List<LoadedPayload> withApplied(final LoadedPayload p) {
+        final List<LoadedPayload> out = new ArrayList<>(stack.stream().map(Applied::payload).toList());
+        out.add(p);
+        return out;
+    }
+
     /** Records a plan that was carried out completely. */
     public void commit(final ActionPlan plan) {
         for (final LoadedPayload r : plan.reverted()) {
@@ -210,7 +226,7 @@ public final class PatchStack {
                     + verb + "ed");
         }
         for (final Map.Entry<Hook, List<Long>> h : p.hooks().entrySet()) {
-            if (!h.getValue().isEmpty()) {
+            if (!h.getValue().isEmpty() && !PRE_POST.contains(h.getKey())) {
                 throw new PayloadException(Errno.EOPNOTSUPP, "payload '" + p.name() + "' has " + h.getKey()
                         + " hooks, which this hypervisor does not run yet");
             }

@@ -15,10 +15,11 @@ import java.util.concurrent.TimeUnit;
  * Runs the real launchers in {@code bin/} as processes, against the classes under test
  * ({@code XSPLICE_CLASSPATH}), a private run directory and one named reference hypervisor.
  *
- * @param dir  working directory of the tools; the run directory lives under it
- * @param name the hypervisor the tools talk to ({@code XSPLICE_HV})
+ * @param dir    working directory of the tools; the run directory lives under it
+ * @param name   the hypervisor the tools talk to ({@code XSPLICE_HV})
+ * @param binary the hypervisor image {@code xsplice-hv start} runs ({@code XSPLICE_HV_BINARY})
  */
-record Launchers(Path dir, String name) {
+record Launchers(Path dir, String name, Path binary) {
     static final Path HOME = Path.of(System.getProperty("xsplice.home")).toAbsolutePath().normalize();
     static final Path BINARY = Path.of(System.getProperty("xsplice.hv.binary")).toAbsolutePath().normalize();
 
@@ -27,7 +28,13 @@ record Launchers(Path dir, String name) {
     }
 
     static Launchers in(final Path dir, final String prefix) {
-        return new Launchers(dir, prefix + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 6));
+        return in(dir, prefix, BINARY);
+    }
+
+    /** Tools for a hypervisor running {@code binary}, e.g. a scenario's base-tree build. */
+    static Launchers in(final Path dir, final String prefix, final Path binary) {
+        return new Launchers(dir, prefix + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 6),
+                binary);
     }
 
     Result tool(final String tool, final String... args) throws Exception {
@@ -37,7 +44,7 @@ record Launchers(Path dir, String name) {
         final Map<String, String> env = pb.environment();
         env.put("XSPLICE_CLASSPATH", System.getProperty("java.class.path"));
         env.put("XSPLICE_RUN_DIR", dir.resolve("run").toString());
-        env.put("XSPLICE_HV_BINARY", BINARY.toString());
+        env.put("XSPLICE_HV_BINARY", binary.toString());
         env.put("XSPLICE_JAVA_HOME", System.getProperty("java.home"));
         env.put("XSPLICE_HV", name);
         final Path out = dir.resolve("out-" + UUID.randomUUID());

@@ -27,7 +27,9 @@ import java.util.stream.Stream;
  * sections=.ex_table          sections the payload must have
  * kind=CHANGED_DATA           for refused: the refusal kind
  * message=...                 a fragment the report must contain
- * live.xl_info.xen_extra=...  for the live test (issue 5): what {@code xl info} shows once loaded
+ * live.xl_info.FIELD=...      for the live test: what {@code xl info} shows as FIELD once loaded
+ * live.xl=debug-keys t        for the live test: the xl command whose effect the patch changes
+ * live.dmesg=...              ... and the fragment its new {@code xl dmesg} output has once loaded
  * </pre>
  *
  * @param name     the directory name

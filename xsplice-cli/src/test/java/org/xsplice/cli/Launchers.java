@@ -27,6 +27,11 @@ record Launchers(Path dir, String name, Path binary) {
     record Result(int code, String out, String err) {
     }
 
+    /** Tools talking to hypervisor {@code name}, started from the reference hypervisor's default image. */
+    Launchers(final Path dir, final String name) {
+        this(dir, name, BINARY);
+    }
+
     static Launchers in(final Path dir, final String prefix) {
         return in(dir, prefix, BINARY);
     }

@@ -103,6 +103,33 @@ class XlLivepatchLauncherTest {
             assertEquals(0, tool("xen-xsplice", "unload", p).code(), p);
         }
 
+        // The expert tool step by step: upload, apply (refused on depends, then --nodeps), revert,
+        // apply, replace, revert, unload.
+        for (final String p : List.of("hello_world", "bye_world", "replace_world")) {
+            assertEquals(0, tool("xen-xsplice", "upload", p, p + ".livepatch").code(), p);
+        }
+        r = tool("xen-xsplice", "apply", "bye_world", "--timeout", TIMEOUT);
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().contains("EINVAL: payload 'bye_world' depends on build-id"), r.err());
+        r = tool("xen-xsplice", "apply", "--nodeps", "bye_world", "--timeout", TIMEOUT);
+        assertEquals(0, r.code(), r.toString());
+        assertEquals("Performing apply:. completed\n", r.out());
+        assertEquals("Bye World", xenExtra());
+        assertEquals(0, tool("xen-xsplice", "revert", "bye_world", "--timeout", TIMEOUT).code());
+        assertEquals(0, tool("xen-xsplice", "apply", "hello_world", "--timeout", TIMEOUT).code());
+        assertEquals("Hello World", xenExtra());
+        r = tool("xen-xsplice", "replace", "replace_world", "--timeout", TIMEOUT);
+        assertEquals(0, r.code(), r.toString());
+        assertEquals("Performing replace:. completed\n", r.out());
+        assertEquals("Hello Again", xenExtra());
+        r = tool("xen-xsplice", "list");
+        assertTrue(r.out().matches("(?s).*\nhello_world +\\| CHECKED .*\nreplace_world +\\| APPLIED .*"), r.out());
+        assertEquals(0, tool("xen-xsplice", "revert", "replace_world", "--timeout", TIMEOUT).code());
+        assertEquals(before, xenExtra());
+        for (final String p : List.of("hello_world", "bye_world", "replace_world")) {
+            assertEquals(0, tool("xen-xsplice", "unload", p).code(), p);
+        }
+
         // The rendezvous's second user: a microcode update, every CPU's revision in xl info.
         Files.write(dir.resolve("ucode.bin"), org.xsplice.hv.Microcode.make(0x77, 1024));
         r = tool("xen-xsplice", "ucode", "ucode.bin", "--timeout", TIMEOUT);

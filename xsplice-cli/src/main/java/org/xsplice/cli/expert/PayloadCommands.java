@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -115,71 +114,96 @@ final class PayloadCommands {
         @Override
         public Integer call() {
             return run(top, spec, "list", (c, out) -> {
-                out.print(table(c.call(new Request.ListPayloads(), Response.PayloadList.class).payloads()));
+                out.print(LivepatchFlows.table(c.call(new Request.ListPayloads(), Response.PayloadList.class).payloads()));
                 return ExitCodes.OK;
             });
         }
     }
 
-    /** {@return Xen's list table; "Nothing to list" when empty} */
-    static String table(final List<Response.PayloadStatus> ps) {
-        return LivepatchFlows.table(ps);
-    }
-
-
-    @Command(name = "apply", header = "Apply a CHECKED payload (asynchronous; waits for the outcome).")
-    static final class Apply implements Callable<Integer> {
+    /**
+     * APPLY, REVERT and REPLACE: one asynchronous action on payload NAME, waited for until the
+     * payload reaches the state the action leads to (Xen's numbers: 1 CHECKED, 2 APPLIED).
+     */
+    abstract static class PayloadAction implements Callable<Integer> {
         @ParentCommand
         XenXspliceCommand top;
         @Spec
         CommandSpec spec;
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
-        @Option(names = "--nodeps", description = "Skip the inter-payload build-id dependency check")
-        boolean nodeps;
         @Mixin
         TimeoutMixin timeout;
 
+        /** {@return the action's name as xen-livepatch prints it} */
+        abstract String verb();
+
+        /** {@return the request for this action} */
+        abstract Request request();
+
+        /** {@return the state the payload is in once the action succeeded} */
+        abstract int outcome();
+
         @Override
         public Integer call() {
-            return run(top, spec, "apply " + name, (c, out) -> LivepatchFlows.action(c, out, "apply",
-                    new Request.Apply(name, timeout.ns(), nodeps), name, 2, timeout.ns()));
+            return run(top, spec, verb() + " " + name,
+                    (c, out) -> LivepatchFlows.action(c, out, verb(), request(), name, outcome(), timeout.ns()));
+        }
+    }
+
+    @Command(name = "apply", header = "Apply a CHECKED payload (asynchronous; waits for the outcome).")
+    static final class Apply extends PayloadAction {
+        @Option(names = "--nodeps", description = "Skip the inter-payload build-id dependency check")
+        boolean nodeps;
+
+        @Override
+        String verb() {
+            return "apply";
+        }
+
+        @Override
+        Request request() {
+            return new Request.Apply(name, timeout.ns(), nodeps);
+        }
+
+        @Override
+        int outcome() {
+            return 2;
         }
     }
 
     @Command(name = "revert", header = "Revert an APPLIED payload (the top of the applied stack).")
-    static final class Revert implements Callable<Integer> {
-        @ParentCommand
-        XenXspliceCommand top;
-        @Spec
-        CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-        @Mixin
-        TimeoutMixin timeout;
+    static final class Revert extends PayloadAction {
+        @Override
+        String verb() {
+            return "revert";
+        }
 
         @Override
-        public Integer call() {
-            return run(top, spec, "revert " + name, (c, out) -> LivepatchFlows.action(c, out, "revert",
-                    new Request.Revert(name, timeout.ns()), name, 1, timeout.ns()));
+        Request request() {
+            return new Request.Revert(name, timeout.ns());
+        }
+
+        @Override
+        int outcome() {
+            return 1;
         }
     }
 
     @Command(name = "replace", header = "Revert every applied payload and apply this one, in one rendezvous.")
-    static final class Replace implements Callable<Integer> {
-        @ParentCommand
-        XenXspliceCommand top;
-        @Spec
-        CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-        @Mixin
-        TimeoutMixin timeout;
+    static final class Replace extends PayloadAction {
+        @Override
+        String verb() {
+            return "replace";
+        }
 
         @Override
-        public Integer call() {
-            return run(top, spec, "replace " + name, (c, out) -> LivepatchFlows.action(c, out, "replace",
-                    new Request.Replace(name, timeout.ns()), name, 2, timeout.ns()));
+        Request request() {
+            return new Request.Replace(name, timeout.ns());
+        }
+
+        @Override
+        int outcome() {
+            return 2;
         }
     }
 

@@ -7,6 +7,7 @@
 
 static void getdomaininfo(const struct domain *d, struct xen_domctl_getdomaininfo *info)
 {
+    ASSERT(d->max_vcpus > 0);
     memset(info, 0, sizeof(*info));
     info->domain = (uint16_t)d->domain_id;
     info->flags = (d->type == GUEST_HVM ? 1u << 1 : 0) | (1u << 3); /* hvm_guest, running */
@@ -37,6 +38,7 @@ int64_t do_domctl(uint64_t u_domctl, uint64_t a2, uint64_t a3, uint64_t a4, uint
         d = rcu_lock_domain_by_id(op.domain);
         if (!d)
             return -ESRCH;
+        WARN_ON(d->domain_id != op.domain);
         getdomaininfo(d, &op.u.getdomaininfo);
         if (copy_to_guest(guest_handle(u_domctl), &op, sizeof(op)))
             ret = -EFAULT;

@@ -5,6 +5,7 @@
 #include <xen/livepatch.h>
 #include <xen/sched.h>
 #include <xen/version.h>
+#include <asm/bitops.h>
 
 typedef void keyhandler_fn_t(unsigned char key);
 
@@ -63,7 +64,10 @@ static void dump_runq(unsigned char key)
 
 static void dump_perfc(unsigned char key)
 {
+    uint64_t online = nr_cpu_ids >= 64 ? ~0ULL : (1ULL << nr_cpu_ids) - 1;
+
     printk("'%c' pressed -> dumping perf counters\n", key);
+    printk("online CPUs: %u (hweight via %s)\n", hweight64(online), popcnt_patched() ? "popcnt" : "generic");
     for (unsigned int c = 0; c < nr_cpu_ids; c++) {
         const struct cpu_stats *s = &cpu_stats[c];
         printk("CPU%u: exits %lu hypercalls %lu vmexits %lu pv %lu efault %lu softirq %lu wakeups %lu dom0 %lu\n",

@@ -19,7 +19,9 @@ uint64_t livepatch_regions_gen;
 
 _Static_assert(sizeof(struct livepatch_cpu) == 128, "livepatch_cpu layout");
 _Static_assert(sizeof(struct livepatch_rendezvous) == 128 + 128 * NR_CPUS, "rendezvous layout");
-_Static_assert(sizeof(struct livepatch_region) == 64, "region layout");
+_Static_assert(sizeof(struct livepatch_region) == 128, "region layout");
+_Static_assert(offsetof(struct livepatch_region, bug_frames) == 64, "region bug frames");
+_Static_assert(offsetof(struct livepatch_region, nr_bug_frames) == 96, "region bug frame counts");
 _Static_assert(sizeof(struct livepatch_symbol) == 24, "symbol layout");
 _Static_assert(sizeof(struct exception_table_entry) == 8, "extable layout");
 _Static_assert(sizeof(struct xsplice_mbox) == XSPLICE_MBOX_SIZE, "mbox layout");

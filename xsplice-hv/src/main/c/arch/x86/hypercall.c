@@ -14,6 +14,7 @@ int64_t do_console_io(uint64_t cmd, uint64_t count, uint64_t buffer, uint64_t a4
         return -ENOSYS;
     if (count >= sizeof(kbuf))
         count = sizeof(kbuf) - 1;
+    ASSERT(count < sizeof(kbuf));
     if (copy_from_guest(kbuf, guest_handle(buffer), count))
         return -EFAULT;
     kbuf[count] = '\0';
@@ -27,6 +28,7 @@ int64_t do_sched_op(uint64_t cmd, uint64_t arg, uint64_t a3, uint64_t a4, uint64
     (void)arg; (void)a3; (void)a4; (void)a5;
     if (cmd != SCHEDOP_yield)
         return -ENOSYS;
+    WARN_ON(!current->domain);
     raise_softirq(SCHEDULE_SOFTIRQ);
     return 0;
 }
@@ -42,6 +44,7 @@ static hypercall_fn_t *const hypercall_table[NR_hypercalls] = {
 static int64_t dispatch(const struct cpu_user_regs *regs)
 {
     uint64_t nr = regs->rax;
+    ASSERT(current->domain);
     if (nr >= NR_hypercalls || !hypercall_table[nr])
         return -ENOSYS;
     return hypercall_table[nr](regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8);

@@ -7,8 +7,10 @@
 #include <xen/setup.h>
 #include <xen/symbols.h>
 #include <xen/version.h>
+#include <asm/alternative.h>
 #include <asm/extable.h>
 #include <pthread.h>
+#include <ucontext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,8 @@ unsigned int workload_batch = 256;
 unsigned int workload_idle_us = 1000;
 uint64_t bench_exits;
 static char opt_name[64] = "xen";
+static const char *opt_cpuid;
+static const char *opt_selftest;
 
 /* Where payloads go: inside the image (NOBITS, so it costs nothing until touched) and hence
  * within +-2 GiB of every hypervisor function, as rel32 jumps and PC32 relocations need. */
@@ -33,7 +37,7 @@ char xsplice_payload_area[PAYLOAD_AREA_SIZE] __aligned(PAGE_SIZE);
 
 static __attribute__((noreturn)) void usage(const char *msg)
 {
-    fprintf(stderr, "xen-syms: %s\nusage: xen-syms [--cpus N] [--name NAME] [--workload busy|normal|idle] [--bench-exits N]\n", msg);
+    fprintf(stderr, "xen-syms: %s\nusage: xen-syms [--cpus N] [--name NAME] [--workload busy|normal|idle] [--bench-exits N] [--cpuid no-NAME,...] [--selftest run_fn|warn|bug|assert]\n", msg);
     exit(XSPLICE_EXIT_USAGE);
 }
 
@@ -72,6 +76,10 @@ static void parse_cmdline(int argc, char **argv)
             snprintf(opt_name, sizeof(opt_name), "%s", val);
         } else if (!strcmp(opt, "--workload") && val) {
             set_workload(val);
+        } else if (!strcmp(opt, "--cpuid") && val) {
+            opt_cpuid = val;
+        } else if (!strcmp(opt, "--selftest") && val) {
+            opt_selftest = val;
         } else if (!strcmp(opt, "--bench-exits") && val) {
             bench_exits = strtoull(val, NULL, 10);
             if (!bench_exits)
@@ -136,6 +144,33 @@ static void main_thread_stack(void)
     percpu_traps_init((uint64_t)(uintptr_t)lo, (uint64_t)(uintptr_t)lo + size);
 }
 
+static void selftest_fn(const struct cpu_trap_regs *regs)
+{
+    printk("selftest: run_in_exception_handler called with rip %#lx\n", (unsigned long)regs->gregs[REG_RIP]);
+}
+
+/*
+ * Test aid (not in Xen): `--selftest KIND` makes the boot CPU take one bug frame of that kind
+ * before the hypervisor reports READY, so a test sees WARN and run_fn continue and BUG and
+ * ASSERT crash with Xen's report, through the real trap path.
+ */
+static noinline void selftest(const char *kind)
+{
+    volatile unsigned int boot_cpus = nr_cpu_ids;
+
+    if (!strcmp(kind, "run_fn"))
+        run_in_exception_handler(selftest_fn);
+    else if (!strcmp(kind, "warn"))
+        WARN_ON(boot_cpus > 0);
+    else if (!strcmp(kind, "bug"))
+        BUG_ON(boot_cpus > 0);
+    else if (!strcmp(kind, "assert"))
+        ASSERT(boot_cpus == 0);
+    else
+        usage("unknown --selftest");
+    printk("selftest: %s continued\n", kind);
+}
+
 static void run_bench(void)
 {
     s_time_t t0 = NOW();
@@ -166,6 +201,8 @@ int main(int argc, char **argv)
     sort_exception_tables();
     xen_build_init();
     init_time();
+    identify_cpu(opt_cpuid);
+    alternative_instructions();
     prepare_cpus();
     domain_init();
     livepatch_init();
@@ -186,6 +223,8 @@ int main(int argc, char **argv)
     start_secondary_cpus();
     if (bench_exits)
         run_bench();
+    if (opt_selftest)
+        selftest(opt_selftest);
     printk("Hypervisor '%s' ready: %u CPUs, workload %u exits/burst, idle %u us\n", opt_name,
            nr_cpu_ids, workload_batch, workload_idle_us);
     /* Release: every field above is visible to a supervisor that reads READY. */

@@ -9,6 +9,7 @@
 #include <xen/sched.h>
 #include <xen/symbols.h>
 #include <xen/version.h>
+#include <asm/bug.h>
 #include <asm/extable.h>
 #include <signal.h>
 #include <stdio.h>
@@ -145,6 +146,33 @@ static void do_page_fault(int sig, siginfo_t *si, void *ucv)
     crash_stop();
 }
 
+void show_execution_state(const struct cpu_trap_regs *regs)
+{
+    const greg_t *g = (const greg_t *)regs->gregs;
+    show_registers(g);
+    show_stack((uint64_t)g[REG_RSP]);
+    show_trace((uint64_t)g[REG_RIP], (uint64_t)g[REG_RBP]);
+}
+
+/* #UD (Xen: do_invalid_op()): a ud2 with a bug frame is a WARN/BUG/ASSERT/run_fn; any other
+ * invalid opcode is fatal. WARN and run_fn resume after the ud2 on sigreturn. */
+static void do_invalid_op(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    greg_t *g = uc->uc_mcontext.gregs;
+    const struct cpu_trap_regs regs = { .gregs = (const long long *)g };
+    uint64_t rip = (uint64_t)g[REG_RIP];
+
+    (void)sig;
+    (void)si;
+    if (unlikely(in_fault_handler))
+        nested_fault();
+    in_fault_handler = true;
+    if (do_bug_frame(&regs, &rip))
+        g[REG_RIP] = (greg_t)rip;
+    in_fault_handler = false;
+}
+
 void panic(const char *fmt, ...)
 {
     char buf[512];
@@ -155,7 +183,9 @@ void panic(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (tls_stack_hi)
+    /* From a trap handler the report (and its trace) was printed already, and this frame is
+     * on the alternate stack. */
+    if (tls_stack_hi && !in_fault_handler)
         show_trace((uint64_t)(uintptr_t)__builtin_return_address(0), rbp);
     printk("\n****************************************\n");
     printk("Panic on CPU %u:\n", smp_processor_id());
@@ -173,4 +203,7 @@ void traps_init(void)
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGBUS, &sa, NULL))
         panic("traps_init: sigaction failed (errno %d)", errno);
+    sa.sa_sigaction = do_invalid_op;
+    if (sigaction(SIGILL, &sa, NULL))
+        panic("traps_init: sigaction(SIGILL) failed (errno %d)", errno);
 }

@@ -130,7 +130,9 @@ struct livepatch_symbol {             /* 24 bytes */
     uint64_t name;                    /* const char *, NUL-terminated */
 };
 
-struct livepatch_region {             /* 64 bytes */
+#define LIVEPATCH_BUGFRAME_NR 4       /* run_fn, warn, bug, assert: .bug_frames.0 .. .3 */
+
+struct livepatch_region {             /* 128 bytes */
     uint64_t text_start;              /*  0: [text_start, text_end) is searched for fixups */
     uint64_t text_end;                /*  8 */
     uint64_t extable;                 /* 16: const struct exception_table_entry *, sorted */
@@ -139,9 +141,12 @@ struct livepatch_region {             /* 64 bytes */
     uint64_t nr_symtab;               /* 40 */
     uint64_t name;                    /* 48: const char *: payload name, printed as [name] */
     uint64_t dump;                    /* 56: const char * or 0: text debug key 'x' prints for it */
+    uint64_t bug_frames[LIVEPATCH_BUGFRAME_NR];    /* 64: the payload's loaded .bug_frames.N (Xen's
+                                                      x86 entries, 8 bytes; 16 for N = 3) or 0 */
+    uint64_t nr_bug_frames[LIVEPATCH_BUGFRAME_NR]; /* 96: entries in each */
 };
 
-struct livepatch_region_table {       /* 16 + 64 * nr bytes */
+struct livepatch_region_table {       /* 16 + 128 * nr bytes */
     uint64_t nr;
     uint64_t pad;
     struct livepatch_region region[];

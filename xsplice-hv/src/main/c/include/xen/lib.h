@@ -2,6 +2,7 @@
 #define XEN_LIB_H
 #include <xen/config.h>
 #include <stdarg.h>
+#include <asm/bug.h>
 
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintk(const char *fmt, va_list ap);

@@ -45,6 +45,7 @@ static void dump_domains(unsigned char key)
     for (unsigned int i = 0; i < NR_DOMAINS; i++) {
         const struct domain *d = &domains[i];
         uint64_t hc = 0;
+        ASSERT(d->max_vcpus <= NR_CPUS);
         for (unsigned int v = 0; v < d->max_vcpus; v++)
             hc += d->vcpu[v].hypercalls;
         printk("General information for domain %u: %s %s\n", d->domain_id, d->name,
@@ -67,6 +68,7 @@ static void dump_perfc(unsigned char key)
     uint64_t online = nr_cpu_ids >= 64 ? ~0ULL : (1ULL << nr_cpu_ids) - 1;
 
     printk("'%c' pressed -> dumping perf counters\n", key);
+    WARN_ON(!nr_cpu_ids);
     printk("online CPUs: %u (hweight via %s)\n", hweight64(online), popcnt_patched() ? "popcnt" : "generic");
     for (unsigned int c = 0; c < nr_cpu_ids; c++) {
         const struct cpu_stats *s = &cpu_stats[c];

@@ -121,4 +121,67 @@ typedef void livepatch_postcall_t(livepatch_payload_t *arg);
     static const char __attribute__((used, section(".modinfo"), aligned(1)))         \
     XSPLICE_CONCAT(xsplice_modinfo_, key)[] = #key "=" value
 
+/*
+ * Bug frames and alternatives in payload code, in Xen's x86 form (the hypervisor's
+ * asm/bug.h and asm/alternative.h): the loader checks them and registers the frames with the
+ * payload's region, so WARN_ON() in a payload prints "Xen WARN at file:line" with a trace
+ * naming [payload] and continues; BUG_ON()/ASSERT() crash with Xen's report. Alternatives are
+ * applied by the loader for the running CPU's features before the text is made executable.
+ */
+#define XSPLICE_BUG_DISP_WIDTH 24
+#define XSPLICE_BUG_LINE_LO_WIDTH (31 - XSPLICE_BUG_DISP_WIDTH)
+
+#define XSPLICE_BUG_FRAME(type, line, ptr, second_frame, msg)                         \
+    asm volatile (".Lbug%=: ud2\n"                                                    \
+                  ".pushsection .bug_frames.%c[bf_type], \"a\", @progbits\n"          \
+                  ".p2align 2\n"                                                      \
+                  ".Lfrm%=:\n"                                                        \
+                  ".long (.Lbug%= - .Lfrm%=) + %c[bf_line_hi]\n"                      \
+                  ".long (%c[bf_ptr] - .Lfrm%=) + %c[bf_line_lo]\n"                   \
+                  ".if " #second_frame "\n"                                           \
+                  ".long 0, %c[bf_msg] - .Lfrm%=\n"                                   \
+                  ".endif\n"                                                          \
+                  ".popsection\n"                                                     \
+                  :: [bf_type] "i" (type), [bf_ptr] "i" (ptr), [bf_msg] "i" (msg),    \
+                     [bf_line_lo] "i" (((line) & ((1 << XSPLICE_BUG_LINE_LO_WIDTH) - 1)) \
+                                       << XSPLICE_BUG_DISP_WIDTH),                    \
+                     [bf_line_hi] "i" (((line) >> XSPLICE_BUG_LINE_LO_WIDTH)          \
+                                       << XSPLICE_BUG_DISP_WIDTH))
+
+#ifndef WARN_ON
+#define WARN() XSPLICE_BUG_FRAME(1, __LINE__, __FILE__, 0, 0)
+#define BUG() do { XSPLICE_BUG_FRAME(2, __LINE__, __FILE__, 0, 0); __builtin_unreachable(); } while (0)
+#define WARN_ON(p) ({ int xsplice_warn_ = !!(p); if (__builtin_expect(xsplice_warn_, 0)) WARN(); xsplice_warn_; })
+#define BUG_ON(p) do { if (__builtin_expect(!!(p), 0)) BUG(); } while (0)
+#define ASSERT(p) do {                                                                \
+    if (__builtin_expect(!(p), 0)) {                                                  \
+        XSPLICE_BUG_FRAME(3, __LINE__, __FILE__, 1, #p);                              \
+        __builtin_unreachable();                                                      \
+    }                                                                                 \
+} while (0)
+/* fn(regs) runs from the invalid-opcode trap, then execution continues. */
+#define run_in_exception_handler(fn) XSPLICE_BUG_FRAME(0, 0, fn, 0, 0)
+#endif
+
+/* `old` runs unless the CPU has `feature` (word * 32 + bit, Xen's numbering), then `new`. */
+#define XSPLICE_ALTERNATIVE(old, new, feature)                                        \
+    ".LXEN%=_orig_s:\n\t" old "\n.LXEN%=_orig_e:\n\t"                                 \
+    ".skip -(((.LXEN%=_repl_e - .LXEN%=_repl_s) - (.LXEN%=_orig_e - .LXEN%=_orig_s)) > 0) * " \
+    "((.LXEN%=_repl_e - .LXEN%=_repl_s) - (.LXEN%=_orig_e - .LXEN%=_orig_s)), 0x90\n" \
+    ".LXEN%=_orig_p:\n\t"                                                             \
+    ".pushsection .altinstructions, \"a\", @progbits\n\t"                             \
+    " .long .LXEN%=_orig_s - .\n\t"                                                   \
+    " .long .LXEN%=_repl_s - .\n\t"                                                   \
+    " .word " #feature "\n\t"                                                         \
+    " .byte .LXEN%=_orig_e - .LXEN%=_orig_s\n\t"                                      \
+    " .byte .LXEN%=_repl_e - .LXEN%=_repl_s\n\t"                                      \
+    " .byte .LXEN%=_orig_p - .LXEN%=_orig_e\n\t"                                      \
+    " .byte 0\n\t"                                                                    \
+    ".popsection\n\t"                                                                 \
+    ".pushsection .altinstr_replacement, \"ax\", @progbits\n\t"                       \
+    ".LXEN%=_repl_s:\n\t" new "\n.LXEN%=_repl_e:\n\t"                                 \
+    ".popsection\n"
+#define xsplice_alternative_io(old, new, feature, output, input...)                   \
+    asm volatile (XSPLICE_ALTERNATIVE(old, new, feature) : output : input)
+
 #endif /* XSPLICE_LIVEPATCH_H */

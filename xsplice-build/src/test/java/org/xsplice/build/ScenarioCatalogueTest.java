@@ -125,5 +125,13 @@ class ScenarioCatalogueTest {
         for (final String sec : s.list("sections")) {
             assertTrue(m.section(sec).isPresent(), "section " + sec + "\n" + context);
         }
+        // "name:bytes": the regenerated special sections hold exactly the entries of included
+        // functions (0: the section must be absent).
+        for (final String size : s.list("section_sizes")) {
+            final String sec = size.substring(0, size.lastIndexOf(':'));
+            final long want = Long.parseLong(size.substring(size.lastIndexOf(':') + 1));
+            assertEquals(want, m.section(sec).map(org.xsplice.elf.ElfSection::size).orElse(0L),
+                    "size of " + sec + "\n" + context);
+        }
     }
 }

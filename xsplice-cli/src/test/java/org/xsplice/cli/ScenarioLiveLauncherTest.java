@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -92,6 +93,10 @@ class ScenarioLiveLauncherTest {
 
         final Map<String, String> info = expectedInfo(s);
         final String dmesg = s.get("live.dmesg");
+        // live.dmesg.*: more fragments the same output must hold once loaded (e.g. a WARN's report
+        // and the output after it, which shows the hypervisor went on).
+        final List<String> more = s.expected().stringPropertyNames().stream().filter(k -> k.startsWith("live.dmesg."))
+                .sorted().map(s::get).toList();
         assertFalse(info.isEmpty() && dmesg.isEmpty(), name + " has no live.* expectation");
 
         final Observed before = observe(l, s, info.keySet());
@@ -102,6 +107,9 @@ class ScenarioLiveLauncherTest {
         leftLoaded = name;
         final Observed loaded = observe(l, s, info.keySet());
         assertTrue(loaded.shows(info, dmesg), "loaded, expected " + info + " / '" + dmesg + "': " + loaded);
+        for (final String fragment : more) {
+            assertTrue(loaded.dmesg().contains(fragment), "loaded, expected '" + fragment + "' in dmesg: " + loaded);
+        }
         r = retried(l, "revert", name);
         assertEquals(0, r.code(), "xl livepatch revert: " + r);
         final Observed reverted = observe(l, s, info.keySet());

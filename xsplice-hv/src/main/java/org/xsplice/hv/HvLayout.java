@@ -72,7 +72,7 @@ public final class HvLayout {
         public static final String SYMBOL = "livepatch_regions";
         public static final String GENERATION_SYMBOL = "livepatch_regions_gen";
         public static final long TABLE_HEADER = 16;
-        public static final long REGION_SIZE = 64;
+        public static final long REGION_SIZE = 128;
         public static final long TEXT_START = 0;
         public static final long TEXT_END = 8;
         public static final long EXTABLE = 16;
@@ -81,6 +81,11 @@ public final class HvLayout {
         public static final long NR_SYMTAB = 40;
         public static final long NAME = 48;
         public static final long DUMP = 56;
+        /** {@code bug_frames[4]}: the loaded {@code .bug_frames.N} of the payload, or 0. */
+        public static final long BUG_FRAMES = 64;
+        /** {@code nr_bug_frames[4]}: entries in each. */
+        public static final long NR_BUG_FRAMES = 96;
+        public static final int BUGFRAME_NR = 4;
         public static final long SYMBOL_ENTRY_SIZE = 24;
         public static final long EXTABLE_ENTRY_SIZE = 8;
 

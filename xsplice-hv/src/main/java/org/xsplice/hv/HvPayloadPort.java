@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.xsplice.hypervisor.loader.BugFrameTable;
 import org.xsplice.hypervisor.loader.ExTableEntry;
 import org.xsplice.hypervisor.loader.HypervisorPort;
 import org.xsplice.hypervisor.loader.PagePermission;
@@ -151,7 +152,7 @@ public final class HvPayloadPort implements HypervisorPort {
 
     /** Lays out {@code struct livepatch_region_table} and everything it points to, for address {@code at}. */
     private byte[] encode(final long at, final List<PayloadRegion> rs) throws IOException {
-        final long headerSize = 16 + 64L * rs.size();
+        final long headerSize = HvLayout.Regions.TABLE_HEADER + HvLayout.Regions.REGION_SIZE * rs.size();
         long size = headerSize;
         for (final PayloadRegion r : rs) {
             size += 8L * r.exTable().size() + 24L * r.symbols().size() + r.name().length() * 4L + 1
@@ -169,7 +170,7 @@ public final class HvPayloadPort implements HypervisorPort {
         int pos = (int) headerSize;
         for (int i = 0; i < rs.size(); i++) {
             final PayloadRegion r = rs.get(i);
-            final int reg = 16 + 64 * i;
+            final int reg = (int) (HvLayout.Regions.TABLE_HEADER + HvLayout.Regions.REGION_SIZE * i);
             pos = align(pos, 8);
             final int ex = pos;
             for (final ExTableEntry e : r.exTable()) {
@@ -200,6 +201,11 @@ public final class HvPayloadPort implements HypervisorPort {
             b.putLong(reg + 40, syms.size());
             b.putLong(reg + 48, at + name);
             b.putLong(reg + 56, at + dump);
+            // The bug frames stay in the payload's own read-only memory: the region points at them.
+            for (final BugFrameTable t : r.bugFrames()) {
+                b.putLong(reg + (int) HvLayout.Regions.BUG_FRAMES + 8 * t.type(), t.address());
+                b.putLong(reg + (int) HvLayout.Regions.NR_BUG_FRAMES + 8 * t.type(), t.count());
+            }
         }
         final byte[] out = new byte[pos];
         b.get(0, out);

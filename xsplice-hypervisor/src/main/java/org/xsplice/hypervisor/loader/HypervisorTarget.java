@@ -42,6 +42,31 @@ public interface HypervisorTarget {
     /** {@return the payload area's size in bytes} */
     long areaSize();
 
+    /** The hypervisor's CPU featureset ({@code struct cpuinfo_x86}: {@value #FEATURE_WORDS} u32 words). */
+    String CPU_FEATURES_SYMBOL = "boot_cpu_data";
+    /** Words of the featureset ({@code NCAPINTS}); a feature is word * 32 + bit. */
+    int FEATURE_WORDS = 10;
+
+    /**
+     * {@return the CPU features the running hypervisor has, word * 32 + bit as in Xen's
+     * featureset, read from {@value #CPU_FEATURES_SYMBOL}; empty when they cannot be known
+     * (no such symbol, or an offline image where it is uninitialised data): the loader then
+     * checks a payload's alternatives but applies none}
+     */
+    default java.util.Optional<java.util.BitSet> cpuFeatures() {
+        final java.util.Optional<org.xsplice.hypervisor.symbols.Symbol> s = symbols().lookup(CPU_FEATURES_SYMBOL);
+        if (s.isEmpty() || s.get().size() < 4L * FEATURE_WORDS) {
+            return java.util.Optional.empty();
+        }
+        final byte[] b;
+        try {
+            b = read(s.get().address(), 4 * FEATURE_WORDS);
+        } catch (final PayloadException e) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(java.util.BitSet.valueOf(b));
+    }
+
     /**
      * {@return a target made from a hypervisor binary with its symbol table ({@code xen-syms}):
      * symbols and build-id from the file, code read from its sections, and the payload area where

@@ -42,13 +42,14 @@ import org.xsplice.payload.ModInfo;
  * @param symbols    every function and object symbol it defines (for symbolisation), by address
  * @param exported   its new symbols, which later payloads may link against
  * @param exTable    its exception table, sorted by fault address
+ * @param bugFrames  its loaded bug-frame sections (registered with its region)
  * @param modInfo    its {@code .modinfo}, if any
  */
 public record LoadedPayload(String name, PayloadState state, int rc, long base, long size, long textAddr,
                             long textSize, long rwAddr, long rwSize, long roAddr, long roSize, List<LoadedFunc> funcs,
                             Map<Hook, List<Long>> hooks, BuildId buildId, BuildId xenDepends, BuildId depends,
                             List<Symbol> symbols, List<Symbol> exported, List<ExTableEntry> exTable,
-                            Optional<ModInfo> modInfo) {
+                            List<BugFrameTable> bugFrames, Optional<ModInfo> modInfo) {
     public LoadedPayload {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(state, "state");
@@ -59,12 +60,13 @@ public record LoadedPayload(String name, PayloadState state, int rc, long base, 
         symbols = List.copyOf(symbols);
         exported = List.copyOf(exported);
         exTable = List.copyOf(exTable);
+        bugFrames = List.copyOf(bugFrames);
     }
 
     /** {@return a copy in {@code newState} with {@code newRc}} */
     public LoadedPayload withState(final PayloadState newState, final int newRc) {
         return new LoadedPayload(name, newState, newRc, base, size, textAddr, textSize, rwAddr, rwSize, roAddr, roSize,
-                funcs, hooks, buildId, xenDepends, depends, symbols, exported, exTable, modInfo);
+                funcs, hooks, buildId, xenDepends, depends, symbols, exported, exTable, bugFrames, modInfo);
     }
 
     /** {@return the number of pages the payload occupies} */
@@ -103,6 +105,6 @@ public record LoadedPayload(String name, PayloadState state, int rc, long base, 
 
     /** {@return the region to register with the hypervisor for fixups and symbolisation} */
     public PayloadRegion region() {
-        return new PayloadRegion(name, textAddr, textAddr + textSize, exTable, symbols, xenDump());
+        return new PayloadRegion(name, textAddr, textAddr + textSize, exTable, symbols, xenDump(), bugFrames);
     }
 }

@@ -14,11 +14,13 @@ import org.xsplice.hypervisor.symbols.Symbol;
  * @param exTable   exception-table entries sorted by fault address
  * @param symbols   the payload's symbols sorted by address
  * @param dump      the text debug key 'x' prints for this payload
+ * @param bugFrames the payload's loaded bug-frame sections, at most one per type
  */
 public record PayloadRegion(String name, long textStart, long textEnd, List<ExTableEntry> exTable,
-                            List<Symbol> symbols, String dump) {
+                            List<Symbol> symbols, String dump, List<BugFrameTable> bugFrames) {
     public PayloadRegion {
         exTable = List.copyOf(exTable);
         symbols = List.copyOf(symbols);
+        bugFrames = List.copyOf(bugFrames);
     }
 }

@@ -42,7 +42,7 @@ class PatchStackTest {
 
     private static LoadedPayload payload(final String name, final BuildId id, final BuildId depends, final LoadedFunc... funcs) {
         return new LoadedPayload(name, PayloadState.CHECKED, 0, 0x800000, 0x2000, 0x800000, 0x100, 0x801000, 0, 0x801000, 0x100,
-                List.of(funcs), Map.of(), id, XEN, depends, List.of(), List.of(), List.of(), Optional.empty());
+                List.of(funcs), Map.of(), id, XEN, depends, List.of(), List.of(), List.of(), List.of(), Optional.empty());
     }
 
     private static LoadedFunc func(final String name, final long old, final long neu, final boolean endbr) {

@@ -47,6 +47,37 @@ public final class DiffRun {
     static final String EX_TABLE = ".ex_table";
     static final String FIXUP = ".fixup";
     private static final int EX_ENTRY = 8;
+    static final String ALTINSTR_REPLACEMENT = ".altinstr_replacement";
+    /** Bug-frame words 0 and 4 carry 7 bits of the line number above a 24-bit displacement. */
+    private static final long DISP24 = 0xffffffL;
+
+    /**
+     * A table of fixed-size entries that point into functions (Xen's bug frames and
+     * alternatives): an entry belongs to the function its field 0 points into.
+     *
+     * @param name      section name
+     * @param entrySize bytes per entry
+     * @param fields    offsets of the 32-bit PC-relative fields inside an entry
+     * @param lineBits  whether fields 0 and 4 carry line bits above 24 bits of displacement
+     * @param biased    whether a field's addend includes its offset in the entry ({@code x - entry})
+     *                  rather than being relative to the field itself ({@code x - .})
+     */
+    private record Table(String name, int entrySize, int[] fields, boolean lineBits, boolean biased) {
+        /** {@return the section offset field {@code f} of a relocation with addend {@code a} designates} */
+        long targetOffset(final int f, final long a) {
+            final long masked = lineBits && f < 8 ? a & DISP24 : a;
+            return masked - (biased ? f : 0);
+        }
+    }
+
+    private static final List<Table> TABLES = List.of(
+            new Table(".bug_frames.0", 8, new int[] {0, 4}, true, true),
+            new Table(".bug_frames.1", 8, new int[] {0, 4}, true, true),
+            new Table(".bug_frames.2", 8, new int[] {0, 4}, true, true),
+            new Table(".bug_frames.3", 16, new int[] {0, 4, 12}, true, true),
+            new Table(".altinstructions", 14, new int[] {0, 4}, false, false));
+    /** Offset of {@code repl_len} in {@code struct alt_instr}. */
+    private static final int ALT_REPL_LEN = 11;
 
     private final Obj orig;
     private final Obj patched;
@@ -63,6 +94,9 @@ public final class DiffRun {
     /** Kept {@code .ex_table} entries (offsets) and {@code .fixup} chunks (start -> end). */
     private final List<Long> exEntries = new ArrayList<>();
     private final TreeMap<Long, Long> fixupChunks = new TreeMap<>();
+    /** Kept entries (offsets) of each bug-frame/alternatives table, and the replacement chunks kept. */
+    private final Map<Table, List<Long>> tableEntries = new LinkedHashMap<>();
+    private final TreeMap<Long, Long> replacementChunks = new TreeMap<>();
     private final List<Sym> changed = new ArrayList<>();
     private final List<Sym> added = new ArrayList<>();
 
@@ -82,6 +116,7 @@ public final class DiffRun {
         selectFunctions();
         include();
         regenerateExceptionTable();
+        regenerateTables();
         checkSpecialSections();
         final List<FunctionChange> funcs = functionEntries();
         final Outcome outcome = !refusals.isEmpty() ? Outcome.REFUSED
@@ -379,6 +414,113 @@ public final class DiffRun {
         return null != e && offset < e.getValue();
     }
 
+    /**
+     * Keeps the bug frames and alternatives of included functions (Xen's {@code .bug_frames.N},
+     * {@code .altinstructions} with their {@code .altinstr_replacement} code) and what they need:
+     * the file and predicate strings, a run_fn's function, the replacement's own relocations.
+     * Repeated until nothing new is included, since a kept entry may pull in a new function.
+     * A changed line number alone only changes a relocation addend of the table, not the
+     * function, so it makes nothing changed.
+     */
+    private void regenerateTables() {
+        final Sec repl = patched.section(ALTINSTR_REPLACEMENT);
+        int before;
+        do {
+            before = included.size();
+            tableEntries.clear();
+            replacementChunks.clear();
+            for (final Table t : TABLES) {
+                final Sec sec = patched.section(t.name());
+                if (null == sec) {
+                    continue;
+                }
+                for (final var e : entries(sec, t).entrySet()) {
+                    final Relocation anchor = e.getValue().get(0);
+                    final Sym f = null == anchor ? null : RelocTarget.symbol(patched, anchor);
+                    if (null == f || null == f.sec || !included.contains(f.sec)) {
+                        continue;
+                    }
+                    tableEntries.computeIfAbsent(t, _ -> new ArrayList<>()).add(e.getKey());
+                    final String who = describe(f.sec, t.targetOffset(0, RelocTarget.addend(patched, anchor)));
+                    for (final int field : t.fields()) {
+                        final Relocation r = e.getValue().get(field);
+                        if (0 == field || null == r) {
+                            continue;
+                        }
+                        final long at = t.targetOffset(field, RelocTarget.addend(patched, r));
+                        final Sym y = RelocTarget.symbol(patched, r);
+                        if (null != repl && null != y && y.sec == repl && y.isSectionLike()) {
+                            final int len = sec.elf.bytes()[(int) (e.getKey() + ALT_REPL_LEN)] & 0xff;
+                            replacementChunks.put(at, at + len);
+                        } else {
+                            needField(sec, r, at, who);
+                        }
+                    }
+                }
+            }
+            if (null != repl) {
+                for (final Relocation r : repl.relocations) {
+                    if (inChunk(replacementChunks, r.offset())) {
+                        need(repl, r, r.offset());
+                    }
+                }
+            }
+            drain();
+        } while (included.size() != before);
+        for (final var e : tableEntries.entrySet()) {
+            final Sec sec = patched.section(e.getKey().name());
+            inclusions.add(new Inclusion(e.getKey().name(), "table", e.getValue().size() + " of "
+                    + sec.elf.size() / e.getKey().entrySize() + " entries (those of included functions)"));
+        }
+        if (!replacementChunks.isEmpty()) {
+            inclusions.add(new Inclusion(ALTINSTR_REPLACEMENT, "alternatives", replacementChunks.size()
+                    + " replacement(s) of the kept entries"));
+        }
+    }
+
+    /** {@return the relocations of each entry of {@code sec}, by entry offset, then by field offset} */
+    private static Map<Long, Map<Integer, Relocation>> entries(final Sec sec, final Table t) {
+        final Map<Long, Map<Integer, Relocation>> out = new TreeMap<>();
+        for (final Relocation r : sec.relocations) {
+            final long e = r.offset() - r.offset() % t.entrySize();
+            out.computeIfAbsent(e, _ -> new HashMap<>()).put((int) (r.offset() - e), r);
+        }
+        return out;
+    }
+
+    private static String describe(final Sec sec, final long offset) {
+        final Sym s = sec.symbolAt(offset);
+        return null != s ? s.name : sec.name;
+    }
+
+    /** What a table field designating {@code at} in its target needs (a string, a function, an import). */
+    private void needField(final Sec from, final Relocation r, final long at, final String who) {
+        final Sym s = RelocTarget.symbol(patched, r);
+        if (null == s) {
+            return;
+        }
+        if (RelocTarget.isUndefined(s)) {
+            needExternal(s.name, who);
+        } else if (!s.isSectionLike()) {
+            needNamed(s, who);
+        } else if (null != s.sec && s.sec.isStrings()) {
+            strings.computeIfAbsent(s.sec, _ -> new TreeSet<>()).add(Comparer.stringStart(s.sec, Comparer.clamp(at, s.sec)));
+        } else if (null != s.sec && !included.contains(s.sec)) {
+            final Sym z = s.sec.symbolAt(at);
+            if (null != z) {
+                needNamed(z, who);
+            } else {
+                refuse(Kind.UNKNOWN_SPECIAL_SECTION, s.sec.name, from.name + " entry of " + who + " refers to "
+                        + s.sec.name + "+0x" + Long.toHexString(at) + ", which has no symbol to resolve");
+            }
+        }
+    }
+
+    private static boolean inChunk(final TreeMap<Long, Long> chunks, final long offset) {
+        final var e = chunks.floorEntry(offset);
+        return null != e && offset < e.getValue();
+    }
+
     /** A section the differ does not know that refers to included code would lose entries silently: refuse. */
     private void checkSpecialSections() {
         for (final Sec s : patched.sections) {
@@ -399,7 +541,8 @@ public final class DiffRun {
 
     private static boolean isOrdinary(final String n) {
         for (final String p : List.of(".text", ".data", ".rodata", ".bss", ".tdata", ".tbss", ".init", ".note",
-                ".comment", ".debug", ".eh_frame", EX_TABLE, FIXUP)) {
+                ".comment", ".debug", ".eh_frame", EX_TABLE, FIXUP, ".bug_frames", ".altinstructions",
+                ALTINSTR_REPLACEMENT)) {
             if (n.equals(p) || n.startsWith(p + ".")) {
                 return true;
             }
@@ -499,6 +642,7 @@ public final class DiffRun {
                 }
             }
             exTable();
+            tables();
             funcs(funcs);
         }
 
@@ -620,6 +764,80 @@ public final class DiffRun {
                 at += EX_ENTRY;
             }
             b.withRelocations(exOut, rel);
+        }
+
+        /** The kept bug frames and alternatives, and the replacement code those point at. */
+        private void tables() {
+            final Sec repl = patched.section(ALTINSTR_REPLACEMENT);
+            ElfSection replOut = null;
+            final Map<Long, Long> moves = new HashMap<>();
+            if (null != repl && !replacementChunks.isEmpty()) {
+                final ByteArrayOutputStream data = new ByteArrayOutputStream();
+                final byte[] all = repl.elf.bytes();
+                for (final var c : replacementChunks.entrySet()) {
+                    moves.put(c.getKey(), (long) data.size());
+                    data.write(all, c.getKey().intValue(), (int) (c.getValue() - c.getKey()));
+                }
+                replOut = ElfSection.of(ALTINSTR_REPLACEMENT, repl.elf.type(), repl.elf.flags(), repl.elf.alignment(), 0,
+                        data.toByteArray());
+                b.withSection(replOut);
+                final List<Relocation> rel = new ArrayList<>();
+                for (final Relocation r : repl.relocations) {
+                    final var c = replacementChunks.floorEntry(r.offset());
+                    if (null != c && r.offset() < c.getValue()) {
+                        rel.add(rewrite(r, moves.get(c.getKey()) + r.offset() - c.getKey()));
+                    }
+                }
+                if (!rel.isEmpty()) {
+                    b.withRelocations(replOut, rel);
+                }
+            }
+            for (final var e : tableEntries.entrySet()) {
+                final Table t = e.getKey();
+                final Sec sec = patched.section(t.name());
+                final byte[] all = sec.elf.bytes();
+                final ByteArrayOutputStream data = new ByteArrayOutputStream();
+                final List<Relocation> rel = new ArrayList<>();
+                final Map<Long, Map<Integer, Relocation>> byEntry = entries(sec, t);
+                for (final long entry : e.getValue()) {
+                    final long at = data.size();
+                    data.write(all, (int) entry, t.entrySize());
+                    for (final var f : byEntry.get(entry).entrySet()) {
+                        rel.add(field(t, f.getKey(), f.getValue(), at + f.getKey(), repl, replOut, moves));
+                    }
+                }
+                final ElfSection out = ElfSection.of(t.name(), sec.elf.type(), sec.elf.flags(), sec.elf.alignment(), 0,
+                        data.toByteArray());
+                b.withSection(out);
+                b.withRelocations(out, rel);
+            }
+        }
+
+        /** One table field against its new target; the addend keeps what is not the target (bias, line bits). */
+        private Relocation field(final Table t, final int f, final Relocation r, final long newOffset, final Sec repl,
+                                 final ElfSection replOut, final Map<Long, Long> moves) {
+            final Sym s = RelocTarget.symbol(patched, r);
+            if (null == s || RelocTarget.isUndefined(s) || !s.isSectionLike()) {
+                return rewrite(r, newOffset);
+            }
+            final long a = RelocTarget.addend(patched, r);
+            final long at = t.targetOffset(f, a);
+            final long extra = a - at;
+            final Sec y = s.sec;
+            if (y == repl && null != replOut) {
+                final var c = replacementChunks.floorEntry(at);
+                return Relocation.of(newOffset, r.type(), sectionSymbol(replOut), moves.get(c.getKey()) + at - c.getKey() + extra);
+            }
+            if (stringPools.containsKey(y)) {
+                final long start = Comparer.stringStart(y, Comparer.clamp(at, y));
+                return Relocation.of(newOffset, r.type(), sectionSymbol(stringPools.get(y)),
+                        stringMoves.get(y).get(start) + at - start + extra);
+            }
+            if (out.containsKey(y)) {
+                return Relocation.of(newOffset, r.type(), sectionSymbol(out.get(y)), at + extra);
+            }
+            final Sym z = y.symbolAt(at);
+            return refNamed(z, newOffset, r, at - z.elf.value() + extra);
         }
 
         private void funcs(final List<FunctionChange> funcs) {

@@ -25,6 +25,7 @@ import org.xsplice.elf.SectionFlag;
 import org.xsplice.elf.SectionType;
 import org.xsplice.elf.SymbolType;
 import org.xsplice.hypervisor.loader.AreaAllocator;
+import org.xsplice.hypervisor.loader.BugFrameTable;
 import org.xsplice.hypervisor.loader.ExTableEntry;
 import org.xsplice.hypervisor.loader.HypervisorTarget;
 import org.xsplice.hypervisor.loader.LinkedPayload;
@@ -382,13 +383,15 @@ public final class PayloadLinkerImpl {
             }
         }
         final List<ExTableEntry> exTable = exTable();
+        final List<BugFrameTable> bugFrames = bugFrames();
+        alternatives();
         final Optional<ModInfo> modInfo = modInfo();
         final List<Symbol> own = new ArrayList<>();
         final List<Symbol> exported = new ArrayList<>();
         symbols(funcs, own, exported);
         final LoadedPayload p = new LoadedPayload(name, PayloadState.CHECKED, 0, base, image.length, base, textSize,
                 base + rwOffset, rwSize, base + roOffset, roSize, funcs, hooks, buildId, xenDepends, depends, own,
-                exported, exTable, modInfo);
+                exported, exTable, bugFrames, modInfo);
         return new LinkedPayload(p, image);
     }
 
@@ -714,6 +717,134 @@ public final class PayloadLinkerImpl {
         }
         out.sort(Comparator.comparingLong(ExTableEntry::fault));
         return out;
+    }
+
+    /**
+     * Xen's bug-frame sections: each {@code .bug_frames.N} a whole number of entries whose
+     * {@code ud2} lies in the payload's text and whose file (or, for run_fn, function) and
+     * predicate are where a 24-bit displacement really reaches: a relocation that overflowed
+     * the 24 bits would otherwise point the trap at garbage.
+     */
+    private List<BugFrameTable> bugFrames() {
+        final List<BugFrameTable> out = new ArrayList<>();
+        for (int type = 0; type < BugFrameTable.TYPES; type++) {
+            final String sname = PayloadSections.BUG_FRAMES_PREFIX + type;
+            final Optional<ElfSection> sec = model.section(sname);
+            if (sec.isEmpty() || 0 == sec.get().size()) {
+                continue;
+            }
+            final int size = BugFrameTable.entrySize(type);
+            if (0 != sec.get().size() % size) {
+                throw invalid("section " + sname + " has size " + sec.get().size() + ", expected a multiple of "
+                        + size + " (the size of a " + frameKind(type) + " frame)");
+            }
+            final byte[] bytes = loadedBytes(sec.get());
+            final long at = sectionAddr[sec.get().index()];
+            for (int off = 0; off < bytes.length; off += size) {
+                final String where = "section " + sname + " entry " + off / size;
+                final long loc = at + off + disp24(getInt(bytes, off));
+                if (loc < base || loc + 2 > base + textSize) {
+                    throw invalid(where + ": its ud2 address 0x" + Long.toHexString(loc)
+                            + " is not in the payload's text");
+                }
+                if (0x0f != image[(int) (loc - base)] || 0x0b != image[(int) (loc - base + 1)]) {
+                    throw invalid(where + ": the instruction at 0x" + Long.toHexString(loc) + " is not ud2 (0f 0b)");
+                }
+                final long ptr = at + off + disp24(getInt(bytes, off + 4));
+                if (BugFrameTable.RUN_FN == type) {
+                    if ((ptr < base || ptr >= base + textSize) && symbolAt(ptr).isEmpty()) {
+                        throw invalid(where + ": its function 0x" + Long.toHexString(ptr)
+                                + " is neither in the payload's text nor a known function");
+                    }
+                } else {
+                    string(ptr, where + " file name");
+                }
+                if (BugFrameTable.ASSERT == type) {
+                    string(at + off + getInt(bytes, off + 12), where + " predicate");
+                }
+            }
+            out.add(new BugFrameTable(type, at, bytes.length / size));
+        }
+        return out;
+    }
+
+    private static String frameKind(final int type) {
+        return switch (type) {
+            case BugFrameTable.RUN_FN -> "run_in_exception_handler";
+            case BugFrameTable.WARN -> "WARN";
+            case BugFrameTable.BUG -> "BUG";
+            default -> "ASSERT";
+        };
+    }
+
+    /** The signed low 24 bits of a bug-frame word (the top bits carry part of the line). */
+    private static long disp24(final int word) {
+        return (word << 8) >> 8;
+    }
+
+    private static final int ALT_ENTRY = 14;
+    private static final int NOP = 0x90;
+
+    /**
+     * Xen's {@code apply_alternatives} on a payload, before its text is written and made RX:
+     * every {@code .altinstructions} entry must describe code inside the payload's text with a
+     * replacement that fits the original plus its padding and a feature the featureset has room
+     * for; where the running CPU has the feature the replacement is copied in (a leading
+     * call/jmp rel32 re-aimed from where it was assembled) and the rest filled with NOPs.
+     */
+    private void alternatives() {
+        final Optional<ElfSection> sec = model.section(PayloadSections.ALTINSTRUCTIONS);
+        if (sec.isEmpty() || 0 == sec.get().size()) {
+            return;
+        }
+        final String sname = PayloadSections.ALTINSTRUCTIONS;
+        if (0 != sec.get().size() % ALT_ENTRY) {
+            throw invalid("section " + sname + " has size " + sec.get().size() + ", expected a multiple of "
+                    + ALT_ENTRY + " (struct alt_instr)");
+        }
+        final Optional<java.util.BitSet> features = target.cpuFeatures();
+        final byte[] bytes = loadedBytes(sec.get());
+        final long at = sectionAddr[sec.get().index()];
+        for (int off = 0; off < bytes.length; off += ALT_ENTRY) {
+            final String where = "section " + sname + " entry " + off / ALT_ENTRY;
+            final long orig = at + off + getInt(bytes, off);
+            final long repl = at + off + 4 + getInt(bytes, off + 4);
+            final int feature = (bytes[off + 8] & 0xff) | (bytes[off + 9] & 0xff) << 8;
+            final int origLen = bytes[off + 10] & 0xff;
+            final int replLen = bytes[off + 11] & 0xff;
+            final int padLen = bytes[off + 12] & 0xff;
+            final int total = origLen + padLen;
+            if (orig < base || orig + total > base + textSize) {
+                throw invalid(where + ": original instruction 0x" + Long.toHexString(orig) + " (" + total
+                        + " bytes with padding) is not inside the payload's text");
+            }
+            if (repl < base || repl + replLen > base + textSize) {
+                throw invalid(where + ": replacement 0x" + Long.toHexString(repl) + " (" + replLen
+                        + " bytes) is not inside the payload's text");
+            }
+            if (replLen > total) {
+                throw invalid(where + ": replacement of " + replLen + " bytes does not fit the original's "
+                        + origLen + " + " + padLen + " bytes of padding");
+            }
+            if (feature >= 32 * HypervisorTarget.FEATURE_WORDS) {
+                throw invalid(where + ": CPU feature " + feature + " is outside the featureset ("
+                        + 32 * HypervisorTarget.FEATURE_WORDS + " bits)");
+            }
+            if (features.isEmpty() || !features.get().get(feature)) {
+                continue;
+            }
+            final int o = (int) (orig - base);
+            final byte[] buf = Arrays.copyOfRange(image, (int) (repl - base), (int) (repl - base) + replLen);
+            if (replLen >= 5 && (buf[0] & 0xfe) == 0xe8) {
+                final int rel = getInt(buf, 1) + (int) (repl - orig);
+                buf[1] = (byte) rel;
+                buf[2] = (byte) (rel >>> 8);
+                buf[3] = (byte) (rel >>> 16);
+                buf[4] = (byte) (rel >>> 24);
+            }
+            System.arraycopy(buf, 0, image, o, replLen);
+            Arrays.fill(image, o + replLen, o + total, (byte) NOP);
+        }
     }
 
     private Optional<ModInfo> modInfo() {

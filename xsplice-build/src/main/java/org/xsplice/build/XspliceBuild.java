@@ -88,14 +88,13 @@ public final class XspliceBuild {
         final List<ObjectDiff> diffs = new ArrayList<>();
         for (final var e : patched.entrySet()) {
             final Path o = orig.get(e.getKey());
-            if (null == o) {
-                throw new BuildException(e.getKey() + " is a new object: a patch adding source files is not supported "
-                        + "(add the new functions to an existing file)");
-            }
-            if (Arrays.equals(Files.readAllBytes(o), Files.readAllBytes(e.getValue()))) {
+            if (null != o && Arrays.equals(Files.readAllBytes(o), Files.readAllBytes(e.getValue()))) {
                 continue;
             }
-            final ObjectDiff d = ObjectDiffer.diff(Elf.of().parse(o), Elf.of().parse(e.getValue()), target, lines);
+            // An object only the patched tree has comes from a source file the patch added:
+            // everything in it is new (its functions are reached from changed ones elsewhere).
+            final ObjectDiff d = null == o ? ObjectDiffer.diffNew(Elf.of().parse(e.getValue()), target, lines)
+                    : ObjectDiffer.diff(Elf.of().parse(o), Elf.of().parse(e.getValue()), target, lines);
             req.progress().accept("  DIFF    " + e.getKey() + ": " + d.outcome() + " (" + d.changed().size()
                     + " changed, " + d.added().size() + " new, " + d.refusals().size() + " refused)");
             diffs.add(d);

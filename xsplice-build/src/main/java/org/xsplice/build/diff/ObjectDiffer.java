@@ -43,6 +43,16 @@ public final class ObjectDiffer {
         return new DiffRun(o, p, target, lines).run();
     }
 
+    /**
+     * {@return the diff of an object the patch added (a new source file): compared with an
+     * empty object of the same source, so every function and variable in it is new}
+     */
+    public static ObjectDiff diffNew(final ElfModel patched, final Target target, final LineMap lines) {
+        final Obj p = Obj.of(patched, "patched");
+        final ElfModel empty = Elf.of().parse(Elf.of().build(b -> b.withSymbol(org.xsplice.elf.ElfSymbol.ofFile(p.file))));
+        return new DiffRun(Obj.of(empty, "original"), p, target, lines).run();
+    }
+
     /** {@return as {@link #diff(ElfModel, ElfModel, Target, LineMap)}, reading the files} */
     public static ObjectDiff diff(final Path orig, final Path patched, final Target target, final LineMap lines)
             throws IOException {

@@ -139,8 +139,8 @@ class SpecialSectionsTest {
 
     @Test
     void assertSectionSizeNotAMultipleOfItsEntry() {
-        refuse(Bytes.put(payload, Bytes.header(payload, ".bug_frames.3") + 32, 8, 8),
-                "section .bug_frames.3 has size 8, expected a multiple of 16", "ASSERT");
+        refuse(Bytes.put(payload, Bytes.header(payload, ".bug_frames.3") + 32, 8, 24),
+                "section .bug_frames.3 has size 24, expected a multiple of 16", "ASSERT");
     }
 
     @Test
@@ -167,8 +167,10 @@ class SpecialSectionsTest {
 
     @Test
     void alternativeReplacementLongerThanTheOriginal() {
-        refuse(Bytes.put(payload, Bytes.section(payload, ".altinstructions").offset() + 11, 1, 0x40),
-                "section .altinstructions entry 0", "replacement of 64 bytes does not fit the original's 2 + 3");
+        final long entry = Bytes.section(payload, ".altinstructions").offset();
+        // orig_len 1 and no padding: the 5-byte replacement no longer fits.
+        refuse(Bytes.put(Bytes.put(payload, entry + 10, 1, 1), entry + 12, 1, 0),
+                "section .altinstructions entry 0", "replacement of 5 bytes does not fit the original's 1 + 0");
     }
 
     @Test

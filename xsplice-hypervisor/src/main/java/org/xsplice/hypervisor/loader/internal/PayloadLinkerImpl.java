@@ -874,8 +874,10 @@ public final class PayloadLinkerImpl {
                 continue;
             }
             final Symbol.Kind kind = SymbolType.Known.STT_FUNC == t ? Symbol.Kind.FUNCTION : Symbol.Kind.OBJECT;
+            // xsplice-build already names a patched static "file#name": do not qualify it twice.
+            final boolean qualified = null != file && s.name().startsWith(file + "#");
             final Symbol sym = new Symbol(s.name(), symbolValue[i], s.size(), kind,
-                    s.isLocal() && null != file ? Optional.of(file) : Optional.empty(), Optional.of(name));
+                    s.isLocal() && null != file && !qualified ? Optional.of(file) : Optional.empty(), Optional.of(name));
             own.add(sym);
             if (s.isLocal() || replacements.contains(symbolValue[i])) {
                 continue;

@@ -121,6 +121,61 @@ class ObjectDifferTest {
         assertTrue(d.added().stream().anyMatch(x -> x.startsWith("x.c#scale.constprop.0")), d.added().toString());
     }
 
+    private static final String CLONED = """
+            struct s { long a, b; };
+            static __attribute__((noinline)) long work(struct s *p, int k)
+            {
+                long r = 0;
+                for (int i = 0; i < k; i++)
+                    r += p->a * i + p->b * (i ^ k);
+                return r;
+            }
+            long api1(struct s *p) { return work(p, 7); }
+            long api2(struct s *p, int k) { return work(p, k) + 1; }
+            """;
+
+    /**
+     * The same renumbering from gcc itself, no asm labels: with IPA-CP cloning (-O3 or
+     * -fipa-cp-clone) gcc 12 numbers a function's clones per original name in creation order, and
+     * a new caller passing two other constants makes the k=7 specialisation {@code .constprop.2}
+     * instead of {@code .constprop.0}. The differ must see api1 and its clone as unchanged.
+     */
+    @Test
+    void gccRenumbersAConstpropCloneAndTheDifferFollowsIt() throws Exception {
+        final String patched = CLONED + "long api9(struct s *p) { return work(p, 3) + work(p, 4) * 2; }\n";
+        final Path o = cc("orig", CLONED, "-O3");
+        final Path p = cc("patched", patched, "-O3");
+        final Elf elf = Elf.of();
+        assertEquals("work.constprop.0", callee(o, "api1"), "precondition: the k=7 clone comes first");
+        assertEquals("work.constprop.2", callee(p, "api1"), "precondition: gcc renumbered it");
+        final ObjectDiff d = ObjectDiffer.diff(elf.parse(o), elf.parse(p), link(o), LineMap.none());
+        assertEquals(ObjectDiff.Outcome.CHANGED, d.outcome(), d.toString());
+        assertEquals(List.of(), d.changed(), "api1 and its renumbered clone are unchanged: " + d);
+        assertTrue(d.added().contains("api9 (function)"), d.added().toString());
+        assertEquals(2, d.added().stream().filter(x -> x.contains("work.constprop.")).count(),
+                "the two new specialisations are new: " + d.added());
+    }
+
+    /** The function that api's first direct jump or call goes to, by objdump. */
+    private static String callee(final Path obj, final String api) throws IOException, InterruptedException {
+        final Process p = new ProcessBuilder("objdump", "-dr", "--no-show-raw-insn", obj.toString())
+                .redirectErrorStream(true).start();
+        final List<String> lines = new String(p.getInputStream().readAllBytes()).lines().toList();
+        assertEquals(0, p.waitFor());
+        boolean in = false;
+        for (final String l : lines) {
+            if (l.endsWith("<" + api + ">:")) {
+                in = true;
+            } else if (in && l.contains("R_X86_64_PLT32") || in && l.contains("R_X86_64_PC32")) {
+                // -ffunction-sections: the jump's relocation names the clone's own section
+                return l.substring(l.lastIndexOf('\t') + 1).trim().replaceAll("-0x4$", "").replaceFirst("^\\.text\\.", "");
+            } else if (in && l.isBlank()) {
+                break;
+            }
+        }
+        throw new AssertionError("no call in " + api + ":\n" + String.join("\n", lines));
+    }
+
     @Test
     void lineMapMovesOnlyUntouchedLines() {
         final LineMap m = LineMap.ofPatch("--- a/f.c\n+++ b/f.c\n@@ -10,3 +10,5 @@\n");

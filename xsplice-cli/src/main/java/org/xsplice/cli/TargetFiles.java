@@ -9,7 +9,7 @@ import org.xsplice.build.cpayload.CPayloadTarget;
 import org.xsplice.elf.Elf;
 import org.xsplice.elf.ElfModel;
 import org.xsplice.hypervisor.loader.HypervisorTarget;
-import org.xsplice.xen.target.XenImageTarget;
+import org.xsplice.xen.offline.XenImageTarget;
 
 /**
  * Picks the reader for a {@code --target} file by its content, so that the reference

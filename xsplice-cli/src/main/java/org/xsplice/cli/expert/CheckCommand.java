@@ -15,7 +15,7 @@ import org.xsplice.hypervisor.loader.LoadedPayload;
 import org.xsplice.payload.Errno;
 import org.xsplice.payload.PayloadException;
 import org.xsplice.xen.image.XenImageFormatException;
-import org.xsplice.xen.target.OfflineXen;
+import org.xsplice.xen.offline.OfflineXen;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

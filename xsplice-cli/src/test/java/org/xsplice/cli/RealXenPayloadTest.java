@@ -128,25 +128,23 @@ class RealXenPayloadTest {
         final Scenario.Builder s = Scenario.named("payloads").file(p, "/root/p")
                 .file(Files.writeString(dir.resolve("lp"), LP), "/root/lp")
                 .file(Files.writeString(dir.resolve("env"), ENV), "/root/env");
-        final String xl = ". /root/env; $B/xl info | grep -E ";
+        // The regression payloads through Debian's tool (commands 0..5), each followed by what xl reports.
+        final String xl = "$B/xl info | grep -E ";
         final String list = "$B/xen-livepatch list";
-        // The regression payloads through Debian's tool (commands 0..12).
-        s.command("sh /root/lp load /root/p/hello_world.livepatch")                                   // 0
-         .command(xl + "'^xen_(minor|extra)'")                                                        // 1
-         .command("sh /root/lp load /root/p/bye_world.livepatch")                                     // 2
-         .command(xl + "'^xen_extra'; " + list)                                                       // 3
-         .command("sh /root/lp upload replace_world /root/p/replace_world.livepatch"
-                  + " && sh /root/lp replace replace_world")                                          // 4
-         .command(xl + "'^xen_extra'; " + list)                                                       // 5
-         .command("sh /root/lp revert replace_world")                                                 // 6
-         .command(xl + "'^xen_extra'")                                                                // 7
-         .command(". /root/env; for n in replace_world bye_world hello_world; do sh /root/lp unload $n || exit;"
-                  + " done; " + list)                                                                 // 8
-         .command("sh /root/lp load /root/p/nop.livepatch")                                           // 9
-         .command(xl + "'^xen_(minor|extra)'; xen-livepatch list >/dev/null 2>&1; echo \"wrapper rc=$?\"")  // 10
-         .command("sh /root/lp revert nop && sh /root/lp unload nop")                                 // 11
-         .command(xl + "'^xen_(minor|extra)'; " + list);                                              // 12
-        final int first = 13;
+        s.command(". /root/env; sh /root/lp load /root/p/hello_world.livepatch || exit;"
+                  + xl + "'^xen_(minor|extra)'")                                                     // 0
+         .command(". /root/env; sh /root/lp load /root/p/bye_world.livepatch || exit;"
+                  + xl + "'^xen_extra'; " + list)                                                    // 1
+         .command(". /root/env; sh /root/lp upload replace_world /root/p/replace_world.livepatch || exit;"
+                  + " sh /root/lp replace replace_world || exit; " + xl + "'^xen_extra'; " + list)   // 2
+         .command(". /root/env; sh /root/lp revert replace_world || exit; " + xl + "'^xen_extra';"
+                  + " for n in replace_world bye_world hello_world; do sh /root/lp unload $n || exit; done; "
+                  + list)                                                                            // 3
+         .command(". /root/env; sh /root/lp load /root/p/nop.livepatch || exit; " + xl + "'^xen_(minor|extra)';"
+                  + " xen-livepatch list >/dev/null 2>&1; echo \"wrapper rc=$?\"")                    // 4
+         .command(". /root/env; sh /root/lp revert nop && sh /root/lp unload nop || exit; "
+                  + xl + "'^xen_(minor|extra)'; " + list);                                           // 5
+        final int first = 6;
         // One command per case: each step prints "STEP NAME rc=ERRNO", then the case cleans up.
         final Map<Case, Integer> commandOf = new LinkedHashMap<>();
         for (final Case c : cases) {
@@ -175,30 +173,29 @@ class RealXenPayloadTest {
                 r.serialLog());
 
         // hello_world: xen_extra_version() replaced; bye_world stacked on it replaces it again.
-        assertEquals(0, r.command(0).exitCode(), r.command(0).output());
-        assertEquals("Hello World", field(r.command(1).output(), "xen_extra"));
-        assertEquals("17", field(r.command(1).output(), "xen_minor"));
-        assertEquals(0, r.command(2).exitCode(), r.command(2).output());
-        assertEquals("Bye World", field(r.command(3).output(), "xen_extra"));
-        assertTrue(r.command(3).output().matches("(?s).*\\nhello_world +\\| APPLIED.*\\nbye_world +\\| APPLIED.*"),
-                r.command(3).output());
+        final String helloOut = expectOk(r.command(0));
+        assertEquals("Hello World", field(helloOut, "xen_extra"));
+        assertEquals("17", field(helloOut, "xen_minor"));
+        final String byeOut = expectOk(r.command(1));
+        assertEquals("Bye World", field(byeOut, "xen_extra"));
+        assertTrue(byeOut.matches("(?s).*\\nhello_world +\\| APPLIED.*\\nbye_world +\\| APPLIED.*"), byeOut);
         // REPLACE reverts both and applies replace_world (old_addr 0: Xen found the function by name).
-        assertEquals(0, r.command(4).exitCode(), r.command(4).output());
-        assertEquals("Hello Again", field(r.command(5).output(), "xen_extra"));
-        assertTrue(r.command(5).output().matches("(?s).*\\nhello_world +\\| CHECKED.*\\nbye_world +\\| CHECKED"
-                + ".*\\nreplace_world +\\| APPLIED.*"), r.command(5).output());
-        assertEquals(0, r.command(6).exitCode(), r.command(6).output());
-        assertEquals(".7", field(r.command(7).output(), "xen_extra"));
-        assertEquals(0, r.command(8).exitCode(), r.command(8).output());
-        assertTrue(r.command(8).output().endsWith("Nothing to list\n"), r.command(8).output());
-        // nop: the mov of the minor version is gone, xen_minor is whatever %eax held; revert restores 17.
-        assertEquals(0, r.command(9).exitCode(), r.command(9).output());
-        System.out.print("xenlab: with nop applied:\n" + r.command(10).output());
-        assertNotEquals("17", field(r.command(10).output(), "xen_minor"), r.command(10).output());
-        assertEquals(".7", field(r.command(10).output(), "xen_extra"));
-        assertEquals(0, r.command(11).exitCode(), r.command(11).output());
-        assertEquals("17", field(r.command(12).output(), "xen_minor"));
-        assertTrue(r.command(12).output().endsWith("Nothing to list\n"), r.command(12).output());
+        final String replaceOut = expectOk(r.command(2));
+        assertEquals("Hello Again", field(replaceOut, "xen_extra"));
+        assertTrue(replaceOut.matches("(?s).*\\nhello_world +\\| CHECKED.*\\nbye_world +\\| CHECKED"
+                + ".*\\nreplace_world +\\| APPLIED.*"), replaceOut);
+        final String revertOut = expectOk(r.command(3));
+        assertEquals(".7", field(revertOut, "xen_extra"));
+        assertTrue(revertOut.endsWith("Nothing to list\n"), revertOut);
+        // nop: the mov of the minor version is gone, xen_minor is whatever %eax held (Debian's
+        // wrappers, which pick /usr/lib/xen-4.MINOR, then fail); revert restores 17.
+        final String nopOut = expectOk(r.command(4));
+        System.out.print("xenlab: with nop applied:\n" + nopOut);
+        assertNotEquals("17", field(nopOut, "xen_minor"), nopOut);
+        assertEquals(".7", field(nopOut, "xen_extra"));
+        final String nopRevertOut = expectOk(r.command(5));
+        assertEquals("17", field(nopRevertOut, "xen_minor"));
+        assertTrue(nopRevertOut.endsWith("Nothing to list\n"), nopRevertOut);
 
         // The agreement table: the offline check against xen.gz and the real hypervisor.
         final StringBuilder table = new StringBuilder();
@@ -227,7 +224,8 @@ class RealXenPayloadTest {
         assertEquals(List.of(), disagreements, "offline check and real Xen disagree:\n" + table);
         // The table is not trivially all-OK: it has refusals of several kinds, at upload and at apply.
         final String all = table.toString();
-        for (final String errno : List.of("upload EINVAL", "upload ENOENT", "upload EEXIST", "apply EINVAL")) {
+        for (final String errno : List.of("upload EINVAL", "upload ENOENT", "upload EEXIST", "upload EOPNOTSUPP",
+                "apply EINVAL")) {
             assertTrue(all.contains(errno), errno + " in\n" + all);
         }
     }
@@ -316,12 +314,9 @@ class RealXenPayloadTest {
                 XSPLICE_PREAPPLY_HOOK(pre_b);
                 """), p.resolve("hook_twice.livepatch"));
         final Path funcsV1 = withFuncsVersion(hello, p.resolve("funcs_v1.livepatch"), LivepatchFunc.V1);
-        final Path funcsV3 = withFuncsVersion(hello, p.resolve("funcs_v3.livepatch"), 3);
 
         return List.of(
-                new Case("hello_world", List.of(hello), true),
                 new Case("bye_world on hello", List.of(hello, bye), true),
-                new Case("bye_world alone", List.of(bye), true),
                 new Case("replace_world", List.of(replace), true),
                 new Case("nop", List.of(nop), true),
                 new Case("no xen_depends", List.of(noXenDepends), false),
@@ -336,8 +331,7 @@ class RealXenPayloadTest {
                 new Case("expectation wrong", List.of(expectBad), true),
                 new Case("load hook", List.of(hookLoad), true),
                 new Case("two preapply hooks", List.of(hookTwice), false),
-                new Case("funcs version 1", List.of(funcsV1), false),
-                new Case("funcs version 3", List.of(funcsV3), false));
+                new Case("funcs version 1", List.of(funcsV1), false));
     }
 
     /** {@return the offline verdicts: {@code xen-xsplice check --target xen.gz [--apply] FILE...}} */
@@ -365,6 +359,11 @@ class RealXenPayloadTest {
         final String prefix = step + " " + name + " rc=";
         return output.lines().filter(l -> l.startsWith(prefix)).map(l -> Integer.parseInt(l.substring(prefix.length())))
                 .findFirst().orElseThrow(() -> new AssertionError("no '" + prefix + "' in\n" + output));
+    }
+
+    private static String expectOk(final CommandResult c) {
+        assertEquals(0, c.exitCode(), () -> c.command() + ":\n" + c.output());
+        return c.output();
     }
 
     private static int errno(final String err, final String prefix) {

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xsplice.cli.build.XspliceBuildCommand;
+import org.xsplice.cli.build.XspliceBuildCommandTest;
+import org.xsplice.cli.build.XspliceBuildCommandTest.Run;
 import org.xsplice.cli.expert.XenXspliceCommand;
 import org.xsplice.elf.BuildId;
 import org.xsplice.elf.Elf;
@@ -341,7 +341,7 @@ class RealXenPayloadTest {
             args.add("--apply");
         }
         c.payloads().forEach(f -> args.add(f.toString()));
-        final Run run = run(new XenXspliceCommand(System.getenv()), args.toArray(String[]::new));
+        final Run run = XspliceBuildCommandTest.run(new XenXspliceCommand(System.getenv()), args.toArray(String[]::new));
         final List<Verdict> out = new ArrayList<>();
         for (final Path f : c.payloads()) {
             final int up = run.out().contains(f + ": OK (") ? 0 : errno(run.err(), "check " + f + " failed: ");
@@ -373,25 +373,12 @@ class RealXenPayloadTest {
         return Errno.valueOf(name).number();
     }
 
-    record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(final Object command, final String... args) {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final var cl = Cli.commandLine(command);
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        final int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     /** {@return the payload {@code xsplice-build cfile SRC --target xen.gz -o OUT ...} made} */
     private static Path cfile(final Path src, final Path out, final String... more) {
         final List<String> args = new ArrayList<>(List.of("cfile", src.toString(), "--target", xenGz.toString(),
                 "-o", out.toString()));
         args.addAll(List.of(more));
-        final Run r = run(new XspliceBuildCommand(), args.toArray(String[]::new));
+        final Run r = XspliceBuildCommandTest.run(new XspliceBuildCommand(), args.toArray(String[]::new));
         assertEquals(0, r.exit(), () -> "cfile " + src + ":\n" + r.err() + r.out());
         return out;
     }

@@ -39,16 +39,20 @@ class XenImageTargetTest
     @BeforeAll
     static void link() throws Exception
     {
-        plain = target("plain", "\t.skip 16", List.of());
+        plain = target(dir.resolve("plain"), "\t.skip 16", List.of());
         // An image built with retpolines, return thunks and CET-IBT landing pads.
-        hardened = target("hardened", "\t.byte 0xf3, 0x0f, 0x1e, 0xfa\n\t.skip 12", List.of(
+        hardened = target(dir.resolve("hardened"), "\t.byte 0xf3, 0x0f, 0x1e, 0xfa\n\t.skip 12", List.of(
             new SymbolTableAssembler.Entry("__x86_return_thunk", 'T', "__x86_return_thunk"),
             new SymbolTableAssembler.Entry("__x86_indirect_thunk_rax", 'T', "__x86_indirect_thunk_rax")));
     }
 
-    /** An ELF32 wrapper at 2 MiB whose {@code do_livepatch_op} starts with {@code first}. */
-    private static XenImageTarget target(final String name, final String first,
-                                         final List<SymbolTableAssembler.Entry> more) throws Exception
+    /**
+     * An ELF32 wrapper at 2 MiB linked in {@code d}: {@code xen_extra_version} (32 bytes, starting
+     * {@code 48 8d 05 18 bb}), the static {@code common/kernel.c#extra}, and {@code do_livepatch_op}
+     * starting with {@code first}, then the labels of {@code more}.
+     */
+    static XenImageTarget target(final Path d, final String first, final List<SymbolTableAssembler.Entry> more)
+        throws Exception
     {
         final List<SymbolTableAssembler.Entry> entries = new java.util.ArrayList<>(List.of(
             new SymbolTableAssembler.Entry("_stext", 'T', "_stext"),
@@ -62,7 +66,7 @@ class XenImageTargetTest
             labels.append(e.label()).append(":\n\t.skip 8\n");
         }
         entries.add(new SymbolTableAssembler.Entry("_etext", 'T', "_etext"));
-        final Path d = Files.createDirectories(dir.resolve(name));
+        Files.createDirectories(d);
         Files.writeString(d.resolve("syms.S"), """
             \t.text
             _stext:

@@ -2,6 +2,7 @@ package org.xsplice.hypervisor.loader;
 
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import org.xsplice.elf.BuildId;
 import org.xsplice.elf.ElfModel;
@@ -65,6 +66,25 @@ public interface HypervisorTarget {
             return java.util.Optional.empty();
         }
         return java.util.Optional.of(java.util.BitSet.valueOf(b));
+    }
+
+    /**
+     * {@return whether a payload's static (local) functions and objects count as new symbols, as
+     * in Xen 4.17: they must not clash with the hypervisor's global names or another loaded
+     * payload's new symbols (EEXIST "duplicate new symbol"), and later payloads can link against
+     * them by plain name. The reference hypervisor keeps them private (false)}
+     */
+    default boolean localSymbolsAreNew() {
+        return false;
+    }
+
+    /**
+     * {@return the one {@code struct livepatch_func} version the hypervisor accepts, when it accepts
+     * only one (Xen 4.17.3 and later: 2, and version 1 is EOPNOTSUPP); empty: 1 and 2, each in its
+     * own layout, as the reference hypervisor accepts them}
+     */
+    default OptionalInt funcsVersion() {
+        return OptionalInt.empty();
     }
 
     /**

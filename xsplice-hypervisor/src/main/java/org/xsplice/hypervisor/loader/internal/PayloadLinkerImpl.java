@@ -48,6 +48,8 @@ import org.xsplice.payload.PayloadSections;
  * a failure after allocation frees the block before it propagates.
  */
 public final class PayloadLinkerImpl {
+    /** sectionAddr of a section that is not loaded: Xen's addresses are in the upper half, negative as longs. */
+    private static final long NOT_LOADED = -1;
     private static final int EHDR = 64;
     private static final int SHDR = 64;
     private static final int SHT_NOBITS = 8;
@@ -303,7 +305,7 @@ public final class PayloadLinkerImpl {
     private void layout() {
         sectionAddr = new long[shnum];
         sectionImageOffset = new int[shnum];
-        Arrays.fill(sectionAddr, -1);
+        Arrays.fill(sectionAddr, NOT_LOADED);
         final long[] partSize = new long[3];
         final int[] part = new int[shnum];
         final long[] partOffset = new long[shnum];
@@ -422,7 +424,7 @@ public final class PayloadLinkerImpl {
                         + Integer.toHexString(shndx) + ", only SHN_UNDEF and SHN_ABS are supported");
             } else if (shndx >= shnum) {
                 throw invalid(where + " has section index " + shndx + ", past the " + shnum + " sections");
-            } else if (sectionAddr[shndx] >= 0) {
+            } else if (NOT_LOADED != sectionAddr[shndx]) {
                 final long secSize = sections.get(shndx).size();
                 if (Long.compareUnsigned(s.value(), secSize) > 0 || Long.compareUnsigned(s.size(), secSize - s.value()) > 0) {
                     throw invalid(where + " (st_value 0x" + Long.toHexString(s.value()) + ", st_size 0x"
@@ -553,7 +555,7 @@ public final class PayloadLinkerImpl {
 
     /** The relocated bytes of a loaded section. */
     private byte[] loadedBytes(final ElfSection s) {
-        if (sectionAddr[s.index()] < 0) {
+        if (NOT_LOADED == sectionAddr[s.index()]) {
             throw invalid("section " + s.index() + " (" + s.name() + ") must be loaded (SHF_ALLOC) but is not");
         }
         final int off = sectionImageOffset[s.index()];
@@ -566,6 +568,9 @@ public final class PayloadLinkerImpl {
             return List.of();
         }
         final byte[] bytes = loadedBytes(sec.get());
+        if (target.funcsVersion().isPresent()) {
+            onlyVersion(bytes, target.funcsVersion().getAsInt());
+        }
         final List<LivepatchFunc> raw = LivepatchFunc.decodeAll(bytes);
         final int entrySize = bytes.length / raw.size();
         final List<LoadedFunc> out = new ArrayList<>(raw.size());
@@ -617,6 +622,22 @@ public final class PayloadLinkerImpl {
                     sectionAddr[sec.get().index()] + (long) i * entrySize));
         }
         return out;
+    }
+
+    /** A hypervisor that knows one layout sizes the section by it and refuses any other version. */
+    private static void onlyVersion(final byte[] bytes, final int version) {
+        final int size = LivepatchFunc.sizeOf(version);
+        if (0 == bytes.length || 0 != bytes.length % size) {
+            throw new PayloadException(Errno.EINVAL, "section " + PayloadSections.FUNCS + " has size " + bytes.length
+                    + ", expected a non-zero multiple of " + size + " (livepatch_func v" + version + ")");
+        }
+        for (int off = 0; off < bytes.length; off += size) {
+            final int v = Byte.toUnsignedInt(bytes[off + LivepatchFunc.VERSION_OFFSET]);
+            if (v != version) {
+                throw new PayloadException(Errno.EOPNOTSUPP, PayloadSections.FUNCS + "[" + off / size + "]: version " + v
+                        + ", this hypervisor accepts only " + version);
+            }
+        }
     }
 
     /** The hypervisor's or a loaded payload's function that starts at {@code addr}. */
@@ -879,7 +900,7 @@ public final class PayloadLinkerImpl {
             final Symbol sym = new Symbol(s.name(), symbolValue[i], s.size(), kind,
                     s.isLocal() && null != file && !qualified ? Optional.of(file) : Optional.empty(), Optional.of(name));
             own.add(sym);
-            if (s.isLocal() || replacements.contains(symbolValue[i])) {
+            if ((s.isLocal() && !target.localSymbolsAreNew()) || replacements.contains(symbolValue[i])) {
                 continue;
             }
             final Optional<Symbol> h = target.symbols().lookup(s.name());
@@ -893,7 +914,9 @@ public final class PayloadLinkerImpl {
                         + "' is already exported by payload '" + p.get().payload().orElse("?") + "'");
             }
             for (final Symbol e : exported) {
-                if (e.name().equals(s.name())) {
+                // Xen compares a new symbol only with the hypervisor and loaded payloads; two
+                // statics of one payload may share a name.
+                if (!s.isLocal() && e.name().equals(s.name())) {
                     throw new PayloadException(Errno.EEXIST, "duplicate new symbol: '" + s.name()
                             + "' is defined twice in this payload");
                 }

@@ -1,7 +1,8 @@
 /*
  * The regression hot-patch hello_world (after Xen's xen/test/livepatch/xen_hello_world.c):
  * replaces xen_extra_version() of the running hypervisor, so `xl info` shows
- * "xen_extra : Hello World". Built with `xsplice-build cfile hello_world.c --target xen-syms`.
+ * "xen_extra : Hello World". Built with `xsplice-build cfile hello_world.c --target xen-syms`
+ * (the reference hypervisor) or `--target xen.gz` (a distribution's Xen).
  */
 #include <xsplice/livepatch.h>
 

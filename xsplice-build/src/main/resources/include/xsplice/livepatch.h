@@ -64,6 +64,15 @@ typedef void livepatch_postcall_t(livepatch_payload_t *arg);
         .version = LIVEPATCH_PAYLOAD_VERSION,                                         \
     }
 
+/* As XSPLICE_PATCH, but old_addr stays 0 even for a target that pins addresses (a
+ * distribution's xen.gz): the hypervisor looks `old` up by name when the payload is uploaded.
+ * The name goes to a non-alloc section that only xsplice-build reads. */
+#define XSPLICE_PATCH_BY_NAME(old, new)                                               \
+    __asm__(".pushsection " XSPLICE_BY_NAME_SECTION ",\"\",@progbits\n\t"            \
+            ".asciz \"" #old "\"\n\t.popsection");                                   \
+    XSPLICE_PATCH(old, new)
+#define XSPLICE_BY_NAME_SECTION ".xsplice.by_name"
+
 /* As XSPLICE_PATCH, and refuse to apply unless `old` starts with the given bytes. */
 #define XSPLICE_PATCH_EXPECT(old, new, ...)                                           \
     static const struct livepatch_func XSPLICE_SECTION(".livepatch.funcs")            \
@@ -85,7 +94,8 @@ typedef void livepatch_postcall_t(livepatch_payload_t *arg);
         .version = LIVEPATCH_PAYLOAD_VERSION,                                         \
     }
 
-/* Hooks, with Xen's semantics (see docs/patch-author-guide.md). */
+/* Hooks, with Xen's semantics (see docs/patch-author-guide.md). Each pointer is named after
+ * its function so that two payloads' hooks never share a (static) symbol name. */
 #define XSPLICE_LOAD_HOOK(fn)                                                         \
     static livepatch_loadcall_t *const XSPLICE_SECTION(".livepatch.hooks.load")       \
     XSPLICE_CONCAT(xsplice_load_, fn) = (fn)
@@ -94,31 +104,34 @@ typedef void livepatch_postcall_t(livepatch_payload_t *arg);
     XSPLICE_CONCAT(xsplice_unload_, fn) = (fn)
 #define XSPLICE_PREAPPLY_HOOK(fn)                                                     \
     static livepatch_precall_t *const XSPLICE_SECTION(".livepatch.hooks.preapply")    \
-    xsplice_preapply_hook = (fn)
+    XSPLICE_CONCAT(xsplice_preapply_, fn) = (fn)
 #define XSPLICE_APPLY_HOOK(fn)                                                        \
     static livepatch_actioncall_t *const XSPLICE_SECTION(".livepatch.hooks.apply")    \
-    xsplice_apply_hook = (fn)
+    XSPLICE_CONCAT(xsplice_apply_, fn) = (fn)
 #define XSPLICE_POSTAPPLY_HOOK(fn)                                                    \
     static livepatch_postcall_t *const XSPLICE_SECTION(".livepatch.hooks.postapply")  \
-    xsplice_postapply_hook = (fn)
+    XSPLICE_CONCAT(xsplice_postapply_, fn) = (fn)
 #define XSPLICE_PREREVERT_HOOK(fn)                                                    \
     static livepatch_precall_t *const XSPLICE_SECTION(".livepatch.hooks.prerevert")   \
-    xsplice_prerevert_hook = (fn)
+    XSPLICE_CONCAT(xsplice_prerevert_, fn) = (fn)
 #define XSPLICE_REVERT_HOOK(fn)                                                       \
     static livepatch_actioncall_t *const XSPLICE_SECTION(".livepatch.hooks.revert")   \
-    xsplice_revert_hook = (fn)
+    XSPLICE_CONCAT(xsplice_revert_, fn) = (fn)
 #define XSPLICE_POSTREVERT_HOOK(fn)                                                   \
     static livepatch_postcall_t *const XSPLICE_SECTION(".livepatch.hooks.postrevert") \
-    xsplice_postrevert_hook = (fn)
+    XSPLICE_CONCAT(xsplice_postrevert_, fn) = (fn)
 
 /* Link a declaration to a hypervisor symbol by its dl_sym name, e.g. a static function:
  *     extern int helper(void) XSPLICE_SYMBOL("common/kernel.c#helper");
  * The quotes keep the assembler from reading '#' as the start of a comment. */
 #define XSPLICE_SYMBOL(name) __asm__("\"" name "\"")
 
-/* .modinfo metadata shown by `xl livepatch list`: XSPLICE_MODINFO(version, "1.0"). */
+/* .modinfo metadata shown by `xl livepatch list`: XSPLICE_MODINFO(version, "1.0").
+ * Written by the assembler so that it defines no symbol: Xen 4.17 counts even a payload's
+ * static symbols as new symbols, and two payloads with the same one collide (EEXIST).
+ * The value must not contain quotes or backslashes. */
 #define XSPLICE_MODINFO(key, value)                                                   \
-    static const char __attribute__((used, section(".modinfo"), aligned(1)))         \
-    XSPLICE_CONCAT(xsplice_modinfo_, key)[] = #key "=" value
+    __asm__(".pushsection .modinfo,\"a\",@progbits\n\t.asciz \"" #key "=" value    \
+            "\"\n\t.popsection")
 
 #endif /* XSPLICE_LIVEPATCH_H */

@@ -11,9 +11,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.xsplice.elf.BuildId;
@@ -41,7 +43,10 @@ import org.xsplice.payload.PayloadSections;
  *
  * Sizes left 0 in the source are filled in: {@code new_size} from the replacement symbol,
  * {@code old_size} from the target's symbol table, which also refuses functions too small
- * for a jump. Every ELF edit goes through the ELF toolkit.
+ * for a jump; for a target that {@linkplain CPayloadTarget#pinsOldAddress pins addresses},
+ * {@code old_addr} too, unless the entry was declared with {@code XSPLICE_PATCH_BY_NAME}.
+ * The target adds its own compiler flags ({@link CPayloadTarget#cflags}). Every ELF edit goes
+ * through the ELF toolkit.
  */
 public final class CPayloadMaker {
     /** Flags the payload C is compiled with: only PC32/PLT32/64 relocations come out. */
@@ -49,6 +54,11 @@ public final class CPayloadMaker {
             "-fno-common", "-fno-asynchronous-unwind-tables");
     private static final String HEADER = "include/xsplice/livepatch.h";
     private static final byte[] ENDBR64 = {(byte) 0xf3, 0x0f, 0x1e, (byte) 0xfa};
+    /**
+     * Non-alloc section in which {@code XSPLICE_PATCH_BY_NAME} lists the functions whose
+     * {@code old_addr} stays 0 for the hypervisor to resolve by name; the hypervisor never loads it.
+     */
+    public static final String BY_NAME_SECTION = ".xsplice.by_name";
 
     private CPayloadMaker() {
     }
@@ -61,12 +71,8 @@ public final class CPayloadMaker {
      * @throws IOException       when a file cannot be read or written
      */
     public static BuildId make(final CPayloadOptions o) throws IOException {
-        final ElfModel target = Elf.of().parse(o.target());
-        final BuildId xen = target.buildId().orElseThrow(() ->
-                new CPayloadException("target " + o.target() + " has no GNU build-id note"));
-        if (target.symbolTable().isEmpty()) {
-            throw new CPayloadException("target " + o.target() + " has no symbol table: give xen-syms, not a stripped image");
-        }
+        final CPayloadTarget target = o.target();
+        final BuildId xen = target.buildId();
         final Path work = Files.createTempDirectory("xsplice-cfile");
         try {
             final Path inc = work.resolve("include");
@@ -80,6 +86,7 @@ public final class CPayloadMaker {
             final Path obj = work.resolve("payload.o");
             final List<String> cc = new ArrayList<>(List.of("gcc"));
             cc.addAll(CFLAGS);
+            cc.addAll(target.cflags());
             cc.add("-I" + inc);
             o.includeDirs().forEach(d -> cc.add("-I" + d.toAbsolutePath()));
             cc.addAll(List.of("-c", o.source().toAbsolutePath().toString(), "-o", obj.toString()));
@@ -115,8 +122,13 @@ public final class CPayloadMaker {
      */
     public static BuildId finish(final ElfModel object, final ElfModel target, final Optional<BuildId> depends,
                                  final Path output) throws IOException {
-        final BuildId xen = target.buildId().orElseThrow(() ->
-                new CPayloadException("target has no GNU build-id note"));
+        return finish(object, CPayloadTarget.ofElf(target, "hypervisor binary"), depends, output);
+    }
+
+    /** As {@link #finish(ElfModel, ElfModel, Optional, Path)}, for any target. */
+    public static BuildId finish(final ElfModel object, final CPayloadTarget target, final Optional<BuildId> depends,
+                                 final Path output) throws IOException {
+        final BuildId xen = target.buildId();
         final Path work = Files.createTempDirectory("xsplice-finish");
         try {
             final Path tmp = work.resolve("payload.tmp.o");
@@ -131,12 +143,12 @@ public final class CPayloadMaker {
     }
 
     /** Fills the sizes of every entry, makes the funcs read-only and adds both depends notes. */
-    static byte[] complete(final ElfModel m, final ElfModel target, final BuildId xen, final BuildId depends) {
+    static byte[] complete(final ElfModel m, final CPayloadTarget target, final BuildId xen, final BuildId depends) {
         final Optional<ElfSection> funcs = m.section(PayloadSections.FUNCS);
-        final Map<String, ElfSymbol> targetSymbols = targetSymbols(target);
+        final Set<String> byName = byName(m);
         final ElfTransform fill = (b, e) -> {
             if (e instanceof ElfSection s && funcs.isPresent() && s == funcs.get()) {
-                final byte[] filled = fillSizes(m, s, target, targetSymbols);
+                final byte[] filled = fillSizes(m, s, target, byName);
                 b.with(s.withFlags(s.flags() & ~SectionFlag.SHF_WRITE.mask()).withContents(filled));
             } else {
                 b.with(e);
@@ -147,8 +159,23 @@ public final class CPayloadMaker {
                 .withNotes(PayloadSections.DEPENDS, ElfNote.buildId(depends.bytes())))));
     }
 
-    private static byte[] fillSizes(final ElfModel m, final ElfSection s, final ElfModel target,
-                                    final Map<String, ElfSymbol> targetSymbols) {
+    /** The functions {@code XSPLICE_PATCH_BY_NAME} asked to leave at {@code old_addr} 0. */
+    private static Set<String> byName(final ElfModel m) {
+        final Set<String> out = new HashSet<>();
+        for (final ElfSection s : m.sections()) {
+            if (BY_NAME_SECTION.equals(s.name())) {
+                for (final String n : new String(s.bytes(), StandardCharsets.UTF_8).split("\0")) {
+                    if (!n.isEmpty()) {
+                        out.add(n);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static byte[] fillSizes(final ElfModel m, final ElfSection s, final CPayloadTarget target,
+                                    final Set<String> byName) {
         final byte[] data = s.bytes();
         if (0 == data.length || 0 != data.length % LivepatchFunc.V2_SIZE) {
             throw new CPayloadException(PayloadSections.FUNCS + " has " + data.length + " bytes, expected a multiple of "
@@ -176,10 +203,12 @@ public final class CPayloadMaker {
                 }
                 bb.putInt(off + 24, (int) fn.size());
             }
-            final ElfSymbol old = targetSymbols.get(name);
-            if (null == old) {
-                throw new CPayloadException(where + ": the target has no symbol '" + name
-                        + "' (a static function is named file#function)");
+            final CPayloadTarget.TargetSymbol old = target.symbol(name).orElseThrow(() ->
+                    new CPayloadException(where + ": the target has no symbol '" + name
+                            + "' (a static function is named file#function)"));
+            if (target.pinsOldAddress() && !byName.contains(name) && 0 == bb.getLong(off + LivepatchFunc.OLD_ADDR_OFFSET)
+                    && !byOffset.containsKey((long) off + LivepatchFunc.OLD_ADDR_OFFSET)) {
+                bb.putLong(off + LivepatchFunc.OLD_ADDR_OFFSET, old.address());
             }
             if (0 == bb.getInt(off + 28)) {
                 if (old.size() <= 0 || old.size() > Integer.MAX_VALUE) {
@@ -189,7 +218,8 @@ public final class CPayloadMaker {
             }
             final long oldSize = Integer.toUnsignedLong(bb.getInt(off + 28));
             if (null != newRel) {
-                final boolean endbr = Arrays.equals(ENDBR64, targetBytes(target, old.value(), ENDBR64.length));
+                final boolean endbr = target.code(old.address(), ENDBR64.length)
+                        .map(c -> Arrays.equals(ENDBR64, c)).orElse(false);
                 final long need = LivepatchFunc.JMP_SIZE + (endbr ? LivepatchFunc.ENDBR64_SIZE : 0);
                 if (oldSize < need) {
                     throw new CPayloadException(where + ": too small to patch: " + oldSize + " bytes, a jump needs "
@@ -228,33 +258,6 @@ public final class CPayloadMaker {
         return m.symbols().stream()
                 .filter(x -> SymbolType.Known.STT_FUNC == x.type() && x.section().equals(sec) && x.value() == value)
                 .max(Comparator.comparing(x -> !x.isLocal()));
-    }
-
-    /** Xen's dl_sym names: globals by name, statics as {@code file#name}. */
-    private static Map<String, ElfSymbol> targetSymbols(final ElfModel target) {
-        final Map<String, ElfSymbol> out = new HashMap<>();
-        String file = null;
-        for (final ElfSymbol s : target.symbols()) {
-            if (SymbolType.Known.STT_FILE == s.type()) {
-                file = s.name();
-            } else if (!s.name().isEmpty() && !s.isUndefined() && SymbolType.Known.STT_SECTION != s.type()) {
-                out.putIfAbsent(s.isLocal() && null != file ? file + "#" + s.name() : s.name(), s);
-            }
-        }
-        return out;
-    }
-
-    private static byte[] targetBytes(final ElfModel target, final long addr, final int len) {
-        for (final ElfSection s : target.sections()) {
-            if (s.has(SectionFlag.SHF_ALLOC) && SectionType.Known.SHT_PROGBITS == s.type() && addr >= s.address()
-                    && addr + len <= s.address() + s.size()) {
-                final ByteBuffer c = s.contents();
-                final byte[] out = new byte[len];
-                c.get(c.position() + (int) (addr - s.address()), out);
-                return out;
-            }
-        }
-        return new byte[len];
     }
 
     private static void run(final List<String> cmd, final Path dir) throws IOException {

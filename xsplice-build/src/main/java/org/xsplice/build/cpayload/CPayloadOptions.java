@@ -12,12 +12,12 @@ import org.xsplice.elf.BuildId;
  * payload goes, and what it stacks on.
  *
  * @param source      the C file with replacement functions and XSPLICE_PATCH entries
- * @param target      the hypervisor binary with its symbol table ({@code xen-syms})
+ * @param target      the hypervisor the payload is for
  * @param output      the payload file to write
  * @param depends     the build-id for {@code .livepatch.depends}; empty: the target's (not stacked)
  * @param includeDirs extra {@code -I} directories
  */
-public record CPayloadOptions(Path source, Path target, Path output, Optional<BuildId> depends,
+public record CPayloadOptions(Path source, CPayloadTarget target, Path output, Optional<BuildId> depends,
                               List<Path> includeDirs) {
     public CPayloadOptions {
         Objects.requireNonNull(source, "source");
@@ -25,5 +25,16 @@ public record CPayloadOptions(Path source, Path target, Path output, Optional<Bu
         Objects.requireNonNull(output, "output");
         Objects.requireNonNull(depends, "depends");
         includeDirs = List.copyOf(includeDirs);
+    }
+
+    /**
+     * Options for a hypervisor binary with its ELF symbol table ({@code xen-syms}).
+     *
+     * @throws CPayloadException when it has no build-id or no symbol table
+     * @throws java.io.UncheckedIOException when it cannot be read
+     */
+    public CPayloadOptions(final Path source, final Path target, final Path output, final Optional<BuildId> depends,
+                           final List<Path> includeDirs) {
+        this(source, CPayloadTarget.ofElf(target), output, depends, includeDirs);
     }
 }

@@ -11,6 +11,7 @@ import org.xsplice.build.cpayload.CPayloadException;
 import org.xsplice.build.cpayload.CPayloadMaker;
 import org.xsplice.build.cpayload.CPayloadOptions;
 import org.xsplice.cli.ExitCodes;
+import org.xsplice.cli.TargetFiles;
 import org.xsplice.elf.BuildId;
 import org.xsplice.elf.Elf;
 import org.xsplice.sign.SigningException;
@@ -23,7 +24,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code xsplice-build cfile FILE.c --target XEN-SYMS}: a payload from hand-written C. */
+/**
+ * {@code xsplice-build cfile FILE.c --target TARGET}: a payload from hand-written C, for the
+ * reference hypervisor's binary or a distribution's Xen image ({@link TargetFiles}).
+ */
 @Command(name = "cfile", header = "Make a payload from a C file of replacement functions.",
         description = "Compiles FILE.c with xsplice/livepatch.h, fills in the livepatch_func sizes from the "
                 + "target's symbols, adds the depends notes and links with ld -r --build-id=sha1.")
@@ -35,8 +39,9 @@ public final class CfileCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE.c", description = "the C source")
     Path source;
 
-    @Option(names = "--target", required = true, paramLabel = "XEN-SYMS",
-            description = "the hypervisor binary with symbols the payload is for")
+    @Option(names = "--target", required = true, paramLabel = "TARGET",
+            description = "the hypervisor the payload is for: a binary with its symbol table (xen-syms), "
+                    + "or a distribution's xen.gz / xen (old_addr, old_size, build-id and compiler flags from the image)")
     Path target;
 
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "the payload (default: NAME.livepatch)")
@@ -74,7 +79,8 @@ public final class CfileCommand implements Callable<Integer> {
                 dep = Optional.of(Elf.of().parse(depends.file).buildId().orElseThrow(() ->
                         new CPayloadException(depends.file + " has no build-id note")));
             }
-            final BuildId id = CPayloadMaker.make(new CPayloadOptions(source, target, out, dep, includes));
+            final BuildId id = CPayloadMaker.make(new CPayloadOptions(source, TargetFiles.build(target), out, dep,
+                    includes));
             spec.commandLine().getOut().println(out + ": build-id " + id.hex()
                     + signing.signInPlace(out).map(s -> ", " + s).orElse(""));
             return ExitCodes.OK;

@@ -43,6 +43,16 @@ public interface HypervisorTarget {
     long areaSize();
 
     /**
+     * {@return whether a payload's static (local) functions and objects count as new symbols, as
+     * in Xen 4.17: they must not clash with the hypervisor's global names or another loaded
+     * payload's new symbols (EEXIST "duplicate new symbol"), and later payloads can link against
+     * them by plain name. The reference hypervisor keeps them private (false)}
+     */
+    default boolean localSymbolsAreNew() {
+        return false;
+    }
+
+    /**
      * {@return a target made from a hypervisor binary with its symbol table ({@code xen-syms}):
      * symbols and build-id from the file, code read from its sections, and the payload area where
      * the running image would have it: the {@value #PAYLOAD_AREA_SYMBOL} object when the binary

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,8 +35,9 @@ import org.xsplice.xen.image.internal.Elf32Wrapper;
  * @param gzip    whether the file was gzip-compressed
  * @param buildId the image's GNU build-id (what {@code xl info} reports as {@code build_id})
  * @param symbols every symbol in table order, i.e. sorted by address
+ * @param memory  the image's loaded bytes at their hypervisor addresses (code and initialised data)
  */
-public record XenImage(Format format, boolean gzip, BuildId buildId, List<XenSymbol> symbols)
+public record XenImage(Format format, boolean gzip, BuildId buildId, List<XenSymbol> symbols, List<Segment> memory)
 {
     /** Largest decompressed image accepted: Xen images are a few MiB. */
     private static final int MAX_IMAGE = 256 << 20;
@@ -49,11 +51,45 @@ public record XenImage(Format format, boolean gzip, BuildId buildId, List<XenSym
         XEN_SYMS_ELF64
     }
 
+    /**
+     * Loaded bytes of the image.
+     *
+     * @param address the hypervisor virtual address of the first byte
+     * @param bytes   the file's bytes of the segment (read-only)
+     */
+    public record Segment(long address, ByteBuffer bytes)
+    {
+        public Segment
+        {
+            bytes = bytes.slice().asReadOnlyBuffer();
+        }
+    }
+
     public XenImage
     {
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(buildId, "buildId");
         symbols = List.copyOf(symbols);
+        memory = List.copyOf(memory);
+    }
+
+    /**
+     * {@return {@code length} bytes of the image at hypervisor address {@code address}, as they are
+     * when the image has just booted; empty when no segment holds all of them (e.g. {@code .bss})}
+     */
+    public Optional<byte[]> bytes(final long address, final int length)
+    {
+        for (final Segment s : memory)
+        {
+            final long off = address - s.address();
+            if (length >= 0 && off >= 0 && off + length <= s.bytes().limit())
+            {
+                final byte[] out = new byte[length];
+                s.bytes().get((int) off, out);
+                return Optional.of(out);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -112,8 +148,10 @@ public record XenImage(Format format, boolean gzip, BuildId buildId, List<XenSym
         {
             try
             {
-                return new XenImage(Format.MULTIBOOT_ELF32, gzip, id,
-                                    EmbeddedSymbolTable.decode(s.bytes(), origin + s.physicalAddress(), origin));
+                final List<XenSymbol> symbols = EmbeddedSymbolTable.decode(s.bytes(), origin + s.physicalAddress(),
+                                                                            origin);
+                return new XenImage(Format.MULTIBOOT_ELF32, gzip, id, symbols,
+                                    List.of(new Segment(origin + s.physicalAddress(), s.bytes())));
             }
             catch (final XenImageFormatException e)
             {
@@ -152,7 +190,8 @@ public record XenImage(Format format, boolean gzip, BuildId buildId, List<XenSym
             {
                 final ByteBuffer seg = ByteBuffer.wrap(image, (int) ph.offset(), (int) ph.fileSize());
                 return new XenImage(Format.XEN_SYMS_ELF64, gzip, id,
-                                    EmbeddedSymbolTable.decode(seg, ph.virtualAddress(), origin));
+                                    EmbeddedSymbolTable.decode(seg, ph.virtualAddress(), origin),
+                                    loads(elf, image));
             }
             catch (final XenImageFormatException e)
             {
@@ -161,6 +200,22 @@ public record XenImage(Format format, boolean gzip, BuildId buildId, List<XenSym
         }
         throw null != first ? first
             : new XenImageFormatException("ELF64 program headers", 0, "no loadable segment holds a symbol table");
+    }
+
+    /** Every loadable segment of an ELF64 image with its file bytes. */
+    private static List<Segment> loads(final ElfModel elf, final byte[] image)
+    {
+        final List<Segment> out = new ArrayList<>();
+        for (final ProgramHeader ph : elf.programHeaders())
+        {
+            if (SegmentType.Known.PT_LOAD == ph.type() && ph.fileSize() > 0
+                && ph.offset() + ph.fileSize() <= image.length)
+            {
+                out.add(new Segment(ph.virtualAddress(), ByteBuffer.wrap(image, (int) ph.offset(),
+                                                                          (int) ph.fileSize())));
+            }
+        }
+        return out;
     }
 
     /** A malformed table says more than a segment without one. */

@@ -47,6 +47,8 @@ import org.xsplice.payload.PayloadSections;
  * a failure after allocation frees the block before it propagates.
  */
 public final class PayloadLinkerImpl {
+    /** sectionAddr of a section that is not loaded: Xen's addresses are in the upper half, negative as longs. */
+    private static final long NOT_LOADED = -1;
     private static final int EHDR = 64;
     private static final int SHDR = 64;
     private static final int SHT_NOBITS = 8;
@@ -302,7 +304,7 @@ public final class PayloadLinkerImpl {
     private void layout() {
         sectionAddr = new long[shnum];
         sectionImageOffset = new int[shnum];
-        Arrays.fill(sectionAddr, -1);
+        Arrays.fill(sectionAddr, NOT_LOADED);
         final long[] partSize = new long[3];
         final int[] part = new int[shnum];
         final long[] partOffset = new long[shnum];
@@ -419,7 +421,7 @@ public final class PayloadLinkerImpl {
                         + Integer.toHexString(shndx) + ", only SHN_UNDEF and SHN_ABS are supported");
             } else if (shndx >= shnum) {
                 throw invalid(where + " has section index " + shndx + ", past the " + shnum + " sections");
-            } else if (sectionAddr[shndx] >= 0) {
+            } else if (NOT_LOADED != sectionAddr[shndx]) {
                 final long secSize = sections.get(shndx).size();
                 if (Long.compareUnsigned(s.value(), secSize) > 0 || Long.compareUnsigned(s.size(), secSize - s.value()) > 0) {
                     throw invalid(where + " (st_value 0x" + Long.toHexString(s.value()) + ", st_size 0x"
@@ -550,7 +552,7 @@ public final class PayloadLinkerImpl {
 
     /** The relocated bytes of a loaded section. */
     private byte[] loadedBytes(final ElfSection s) {
-        if (sectionAddr[s.index()] < 0) {
+        if (NOT_LOADED == sectionAddr[s.index()]) {
             throw invalid("section " + s.index() + " (" + s.name() + ") must be loaded (SHF_ALLOC) but is not");
         }
         final int off = sectionImageOffset[s.index()];
@@ -746,7 +748,7 @@ public final class PayloadLinkerImpl {
             final Symbol sym = new Symbol(s.name(), symbolValue[i], s.size(), kind,
                     s.isLocal() && null != file ? Optional.of(file) : Optional.empty(), Optional.of(name));
             own.add(sym);
-            if (s.isLocal() || replacements.contains(symbolValue[i])) {
+            if ((s.isLocal() && !target.localSymbolsAreNew()) || replacements.contains(symbolValue[i])) {
                 continue;
             }
             final Optional<Symbol> h = target.symbols().lookup(s.name());
@@ -760,7 +762,9 @@ public final class PayloadLinkerImpl {
                         + "' is already exported by payload '" + p.get().payload().orElse("?") + "'");
             }
             for (final Symbol e : exported) {
-                if (e.name().equals(s.name())) {
+                // Xen compares a new symbol only with the hypervisor and loaded payloads; two
+                // statics of one payload may share a name.
+                if (!s.isLocal() && e.name().equals(s.name())) {
                     throw new PayloadException(Errno.EEXIST, "duplicate new symbol: '" + s.name()
                             + "' is defined twice in this payload");
                 }

@@ -74,10 +74,7 @@ final class PayloadCommands {
                 return refused.get();
             }
             return run(top, spec, "upload " + name, (c, out) -> {
-                out.printf("Uploading %s... ", file);
-                out.flush();
-                c.upload(name, bytes);
-                out.println("completed");
+                LivepatchFlows.upload(c, out, name, file, bytes);
                 return ExitCodes.OK;
             });
         }

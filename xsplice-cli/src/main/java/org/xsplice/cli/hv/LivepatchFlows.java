@@ -68,11 +68,7 @@ public final class LivepatchFlows {
                            final LivepatchBackend.Action action, final boolean nodeps, final long timeoutNs)
             throws IOException {
         final String name = nameOf(file);
-        final byte[] bytes = Files.readAllBytes(file);
-        out.printf("Uploading %s... ", file);
-        out.flush();
-        b.upload(name, bytes);
-        out.println("completed");
+        upload(b, out, name, file, Files.readAllBytes(file));
         int rc;
         try {
             rc = action(b, out, action, name, nodeps, timeoutNs);
@@ -84,6 +80,22 @@ public final class LivepatchFlows {
             unloadQuietly(b, out, name);
         }
         return rc;
+    }
+
+    /** Uploads, printing {@code Uploading FILE... completed} or {@code ... failed} as {@code xen-livepatch} does. */
+    public static void upload(final LivepatchBackend b, final PrintWriter out, final String name, final Path file,
+                              final byte[] bytes) throws IOException {
+        out.printf("Uploading %s... ", file);
+        out.flush();
+        try {
+            b.upload(name, bytes);
+        } catch (final ControlException e) {
+            out.println("failed");
+            out.flush();
+            throw e;
+        }
+        out.println("completed");
+        out.flush();
     }
 
     private static void unloadQuietly(final LivepatchBackend b, final PrintWriter out, final String name)

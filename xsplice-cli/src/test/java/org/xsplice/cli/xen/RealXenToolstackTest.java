@@ -5,22 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xsplice.cli.Cli;
-import org.xsplice.cli.sign.XspliceSignCommand;
+import org.xsplice.cli.Dom0ImageCommand;
 import org.xsplice.elf.BuildId;
-import org.xsplice.elf.Elf;
-import org.xsplice.xen.image.XenSymbol;
 import org.xsplice.xen.lab.CommandResult;
 import org.xsplice.xen.lab.Scenario;
 import org.xsplice.xen.lab.ScenarioResult;
@@ -41,6 +40,19 @@ class RealXenToolstackTest {
     /** Rendezvous deadline 2 s (ns): a loaded host running TCG can miss Xen's default 30 ms (EBUSY). */
     private static final String T = " --timeout 2000000000";
     private static final String P = "/root/p/";
+    /**
+     * Debian's xl itself: /usr/sbin/xl is a wrapper that looks for the tools of version
+     * xen_major.xen_minor, which the nop payload changes.
+     */
+    private static final String XL_INFO = "/usr/lib/xen-4.17/bin/xl info";
+    /** Idle, a boot takes 1-2 minutes; a JVM start in the emulated dom0 costs 4 s idle and 40 s when the host is busy. */
+    private static final Duration BOOT_LIMIT = Duration.ofMinutes(15);
+    /**
+     * Debian's {@code xen-livepatch ACTION NAME}, tried up to 8 times: it asks for Xen's default
+     * 30 ms rendezvous, which a loaded host running TCG can miss (EBUSY, "try again").
+     */
+    private static final String DL = "dl() { for i in 1 2 3 4 5 6 7 8; do xen-livepatch \"$@\" && return 0; sleep 1;"
+            + " done; return 1; }; dl ";
 
     @TempDir
     static Path dir;
@@ -55,32 +67,26 @@ class RealXenToolstackTest {
         lab = XenLab.open();
         System.out.printf("xenlab: prepared in %.1f s: %s%n", (System.nanoTime() - t0) / 1e9, lab.artifacts());
         payloads = new XenPayloads(dir.resolve("p"), lab.artifacts().xenGz());
-        tools = new Toolstack(cliClasspath(),
-                Map.of("xl", "org.xsplice.cli.xl.XlCommand", "xen-xsplice", "org.xsplice.cli.expert.XenXspliceCommand"),
-                // On the host the Xen backend fails at loading libxenctrl, after loading what it needs.
-                List.of("xen-xsplice", "--backend", "xen", "list"));
+        tools = Dom0ImageCommand.toolstack(cliClasspath());
     }
 
     @Test
     void xlLivepatchLoadsStacksReplacesAndRevertsOnRealXen() throws Exception {
-        final BuildId xen = payloads.image().buildId();
-        final Path hello = payloads.build(spec("hello_world", "Hello World", xen, xen));
-        final BuildId helloId = Elf.of().parse(hello).buildId().orElseThrow();
-        payloads.build(spec("bye_world", "Bye World", xen, helloId));
-        payloads.build(spec("replace_world", "Hello Again", xen, xen));
-        final XenSymbol minor = payloads.symbol("xen_minor_version");
-        // xen_minor_version is [endbr64] mov $17,%eax; ret: NOPing the 5-byte mov (Xen skips an
-        // ENDBR64 itself) makes it return whatever its caller left in %eax.
-        final byte[] head = payloads.bytes(minor.address(), 9);
+        final Path hello = payloads.example("hello_world");
+        payloads.example("bye_world", "--depends-file", hello.toString());
+        payloads.example("replace_world");
+        // xen_minor_version is [endbr64] mov $17,%eax; ret: nop.c NOPs the 5-byte mov (Xen skips an
+        // ENDBR64 itself), so it returns whatever its caller left in %eax.
+        final byte[] head = payloads.bytes("xen_minor_version", 9);
         final int mov = Arrays.equals(Arrays.copyOf(head, 4), new byte[] {(byte) 0xf3, 0x0f, 0x1e, (byte) 0xfa}) ? 4 : 0;
-        assertEquals("b811000000", java.util.HexFormat.of().formatHex(head, mov, mov + 5), "xen_minor_version's mov");
-        payloads.build(new XenPayloads.Spec("nop", "xen_minor_version", null, 5, new byte[0], xen, xen));
+        assertEquals("b811000000", HexFormat.of().formatHex(head, mov, mov + 5), "xen_minor_version's mov");
+        payloads.example("nop");
 
         final ScenarioResult r = boot(Scenario.named("toolstack-xl")
                 .toolstack(tools)
                 .file(dir.resolve("p"), "/root/p")
-                // -Xshare:on: the JVM must map the archive made on the host, or refuse to start.
-                .command("XSPLICE_JAVA_OPTS=-Xshare:on " + XL + " livepatch list")                              // 0
+                // -XX:AOTMode=on: the JVM must use the AOT cache made on the host, or refuse to start.
+                .command("XSPLICE_JAVA_OPTS=-XX:AOTMode=on " + XL + " livepatch list")                              // 0
                 .command(XL + " livepatch load " + P + "hello_world.livepatch" + T)                              // 1
                 .command("xl info; xen-livepatch list")                                                         // 2
                 .command(XL + " livepatch load " + P + "bye_world.livepatch" + T)                                // 3
@@ -88,13 +94,15 @@ class RealXenToolstackTest {
                 .command(XL + " livepatch replace " + P + "replace_world.livepatch" + T)                         // 5
                 .command("xl info | grep xen_extra; xen-livepatch list")                                        // 6
                 .command(XL + " livepatch revert replace_world" + T)                                            // 7
-                .command("xl info | grep xen_extra; for p in replace_world bye_world hello_world; do "
-                        + XL + " livepatch unload $p || echo rc=$?; done; xen-livepatch list")                   // 8
+                .command("xl info | grep xen_extra; " + XL + " livepatch unload replace_world; "
+                        + DL + "unload bye_world; " + DL + "unload hello_world; xen-livepatch list")              // 8
                 .command(XL + " livepatch load " + P + "bye_world.livepatch" + T)                                // 9
-                .command(XL + " livepatch list")                                                                // 10
-                .command(XL + " livepatch load " + P + "nop.livepatch" + T + "; xl info | grep xen_minor")       // 11
-                .command(XL + " livepatch revert nop" + T + " && " + XL + " livepatch unload nop;"
-                        + " xl info | grep xen_minor; xen-livepatch list")                                      // 12
+                .command("xen-livepatch list")                                                                  // 10
+                .command(XL + " livepatch load " + P + "nop.livepatch" + T + "; " + XL_INFO + " | grep xen_minor;"
+                        + " echo ours; " + XL + " info")                                                        // 11
+                .command(XL + " livepatch revert nop" + T + " && " + DL + "unload nop;"
+                        + " " + XL_INFO + " | grep xen_minor; xen-livepatch list")                              // 12
+                .timeout(BOOT_LIMIT)
                 .build());
 
         assertEquals("Nothing to list", ok(r, 0).strip());
@@ -112,15 +120,19 @@ class RealXenToolstackTest {
         assertEquals("Performing revert:. completed\n", ok(r, 7));
         // Revert restores the original; unload leaves nothing.
         assertEquals(".7", field(ok(r, 8), "xen_extra"));
-        assertTrue(r.command(8).output().endsWith("Performing unload: completed\n".repeat(3) + "Nothing to list\n"),
-                r.command(8).output());
+        assertTrue(r.command(8).output().contains("\nPerforming unload: completed\n"), r.command(8).output());
+        assertTrue(r.command(8).output().endsWith("Nothing to list\n"), r.command(8).output());
         // Without hello_world, bye_world's dependency is missing: apply is refused, the upload undone.
         assertEquals(1, r.command(9).exitCode(), r.command(9).output());
         assertTrue(r.command(9).output().contains("Performing apply: failed\n"), r.command(9).output());
         assertTrue(r.command(9).output().contains("EINVAL"), r.command(9).output());
         assertEquals("Nothing to list", ok(r, 10).strip());
         // NOP mode on xen_minor_version: the minor version is no longer 17, until reverted.
-        assertNotEquals("17", field(ok(r, 11), "xen_minor"), r.command(11).output());
+        final String[] debianOurs = ok(r, 11).split("ours\n");
+        assertNotEquals("17", field(debianOurs[0], "xen_minor"), r.command(11).output());
+        // Our xl info on Xen (xc_version) agrees with Debian's.
+        assertEquals(field(debianOurs[0], "xen_minor"), field(debianOurs[1], "xen_minor"), r.command(11).output());
+        assertEquals(payloads.image().buildId().hex(), field(debianOurs[1], "build_id"));
         assertEquals("17", field(ok(r, 12), "xen_minor"));
         assertTrue(r.command(12).output().endsWith("Nothing to list\n"), r.command(12).output());
     }
@@ -130,18 +142,16 @@ class RealXenToolstackTest {
         final BuildId xen = payloads.image().buildId();
         final byte[] other = xen.bytes();
         other[0] ^= 0x5a;
-        final BuildId wrong = new BuildId(other);
-        final byte[] first5 = payloads.bytes(payloads.symbol("xen_extra_version").address(), 5);
+        final Path hello = payloads.example("hello_world");
+        payloads.withoutXenDepends(hello, "no_xen_depends");
+        payloads.withXenDepends(hello, "wrong_xen_depends", new BuildId(other));
+        final byte[] first5 = payloads.bytes("xen_extra_version", 5);
         final byte[] notFirst5 = first5.clone();
         notFirst5[4] ^= 0x01;
-        payloads.build(spec("hello_world", "Hello World", xen, xen));
-        payloads.build(new XenPayloads.Spec("no_xen_depends", "xen_extra_version", "No Xen Depends", 0, new byte[0],
-                null, xen));
-        payloads.build(spec("wrong_xen_depends", "Wrong Xen", wrong, xen));
-        payloads.build(new XenPayloads.Spec("expect", "xen_extra_version", "Expectations", 0, first5, xen, xen));
-        payloads.build(new XenPayloads.Spec("bad_expect", "xen_extra_version", "Bad Expect", 0, notFirst5, xen, xen));
-        final Path unsigned = payloads.build(spec("signed_hello", "Hello Signed", xen, xen));
-        // Sign on the host; a copy with one byte of the replacement's text changed is tampered with.
+        payloads.cfile("expect", replacement("expect", "Expectations", first5));
+        payloads.cfile("bad_expect", replacement("bad_expect", "Bad Expect", notFirst5));
+        // Signed on the host by xsplice-build; the same source unsigned, and a signed copy with one
+        // byte of the replacement's text changed (tampered with).
         final Path keys = Files.createDirectories(dir.resolve("keys"));
         Files.createDirectories(keys.resolve("keyring"));
         final Process ssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:3072", "-nodes", "-days", "7",
@@ -149,14 +159,13 @@ class RealXenToolstackTest {
                 .directory(keys.toFile()).redirectErrorStream(true).start();
         ssl.getInputStream().readAllBytes();
         assertTrue(ssl.waitFor(120, TimeUnit.SECONDS) && 0 == ssl.exitValue(), "openssl");
-        final Path plain = Files.copy(unsigned, dir.resolve("p/plain.livepatch"));
-        assertEquals(0, Cli.commandLine(new XspliceSignCommand()).execute("--key", keys.resolve("key.pem").toString(),
-                "--cert", keys.resolve("keyring/cert.pem").toString(), unsigned.toString()));
-        final byte[] signed = Files.readAllBytes(unsigned);
-        final int at = indexOf(signed, "Hello Signed".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        signed[at] = 'J';
+        final String signedSource = replacement("signed_hello", "Hello Signed", new byte[0]);
+        payloads.cfile("plain", signedSource);
+        final Path signedPayload = payloads.cfile("signed_hello", signedSource,
+                "--sign-key", keys.resolve("key.pem").toString(), "--sign-cert", keys.resolve("keyring/cert.pem").toString());
+        final byte[] signed = Files.readAllBytes(signedPayload);
+        signed[indexOf(signed, "Hello Signed".getBytes(StandardCharsets.US_ASCII))] = 'J';
         Files.write(dir.resolve("p/tampered.livepatch"), signed);
-        assertTrue(Files.exists(plain));
 
         final String sig = " --require-signature --keyring /root/keyring ";
         final String debianLists = "xen-livepatch list > /tmp/d-";
@@ -167,18 +176,17 @@ class RealXenToolstackTest {
                 .command(XX + " upload no_xen_depends " + P + "no_xen_depends.livepatch")                        // 0
                 .command(XX + " upload wrong_xen_depends " + P + "wrong_xen_depends.livepatch")                  // 1
                 .command(XX + " load " + P + "expect.livepatch" + T + " && xl info | grep xen_extra")            // 2
-                .command(XX + " revert expect" + T + " && " + XX + " unload expect")                            // 3
+                .command(DL + "revert expect && " + DL + "unload expect")                                       // 3
                 .command(XX + " load " + P + "bad_expect.livepatch" + T)                                        // 4
                 .command(XX + " upload" + sig + "plain " + P + "plain.livepatch")                                // 5
                 .command(XX + " upload" + sig + "tampered " + P + "tampered.livepatch")                          // 6
                 .command(XX + " upload" + sig + "signed_hello " + P + "signed_hello.livepatch"
-                        + " && xen-livepatch list && " + XX + " unload signed_hello")                            // 7
+                        + " && xen-livepatch list && " + DL + "unload signed_hello")                            // 7
                 // The same operations, first with Debian's tool (30 ms deadline: retried), then with ours.
                 .command("set -e; xen-livepatch upload hello_world " + P + "hello_world.livepatch; "
-                        + debianLists + "1; for i in 1 2 3 4 5 6 7 8; do xen-livepatch apply hello_world && break;"
-                        + " sleep 1; done; " + debianLists + "2; xl info | grep xen_extra; "
+                        + debianLists + "1; " + DL + "apply hello_world; " + debianLists + "2; xl info | grep xen_extra; "
                         + XX + " list > /tmp/o-2; diff -u /tmp/d-2 /tmp/o-2; "
-                        + "for i in 1 2 3 4 5 6 7 8; do xen-livepatch revert hello_world && break; sleep 1; done; "
+                        + DL + "revert hello_world; "
                         + debianLists + "3; xen-livepatch unload hello_world; " + debianLists + "4; "
                         + "cat /tmp/d-1 /tmp/d-2 /tmp/d-3 /tmp/d-4 > /tmp/debian")                               // 8
                 .command("set -e; " + XX + " upload hello_world " + P + "hello_world.livepatch; "
@@ -188,16 +196,18 @@ class RealXenToolstackTest {
                         + XX + " unload hello_world; " + debianLists + "4; "
                         + "cat /tmp/d-1 /tmp/d-2 /tmp/d-3 /tmp/d-4 > /tmp/ours; diff -u /tmp/debian /tmp/ours;"
                         + " cat /tmp/ours")                                                                     // 9
+                .timeout(BOOT_LIMIT)
                 .build());
 
         // Xen refuses these at upload with EINVAL only; the reason is on its console.
         for (final int i : new int[] {0, 1}) {
             assertEquals(1, r.command(i).exitCode(), r.command(i).output());
         }
-        assertTrue(r.command(0).output().startsWith("xen-xsplice: upload no_xen_depends failed: EINVAL: "),
-                r.command(0).output());
-        assertTrue(r.command(1).output().startsWith("xen-xsplice: upload wrong_xen_depends failed: EINVAL: "),
-                r.command(1).output());
+        for (final String name : List.of("no_xen_depends", "wrong_xen_depends")) {
+            final String out = r.command(name.startsWith("no") ? 0 : 1).output();
+            assertTrue(out.startsWith("Uploading " + P + name + ".livepatch... failed\nxen-xsplice: upload " + name
+                    + " failed: EINVAL: Invalid argument (xc_livepatch_upload; Xen logs its reason: xl dmesg)"), out);
+        }
         // Expectations: the image's own first bytes pass; one byte off, apply is refused and the upload undone.
         assertEquals("Expectations", field(ok(r, 2), "xen_extra"));
         ok(r, 3);
@@ -213,7 +223,7 @@ class RealXenToolstackTest {
         assertEquals(1, r.command(6).exitCode(), r.command(6).output());
         assertTrue(r.command(6).output().startsWith("xen-xsplice: upload tampered failed: "), r.command(6).output());
         assertTrue(r.command(6).output().contains("refused by the signature policy (require)"), r.command(6).output());
-        assertTrue(ok(r, 7).matches("(?s)Uploading .*completed\n.*\nsigned_hello +\| CHECKED +\|.*"),
+        assertTrue(ok(r, 7).matches("(?s)Uploading .*completed\n.*\nsigned_hello +\\| CHECKED +\\|.*"),
                 r.command(7).output());
         // Side by side: the same states, and xen-xsplice's table is xen-livepatch's, byte for byte.
         final String debian = ok(r, 8);
@@ -238,9 +248,20 @@ class RealXenToolstackTest {
         throw new AssertionError("not found");
     }
 
-    private static XenPayloads.Spec spec(final String name, final String text, final BuildId xen,
-                                         final BuildId depends) {
-        return new XenPayloads.Spec(name, "xen_extra_version", text, 0, new byte[0], xen, depends);
+    /** {@return C source replacing xen_extra_version() by a function returning {@code text}, maybe with an expectation} */
+    private static String replacement(final String name, final String text, final byte[] expect) {
+        final StringBuilder bytes = new StringBuilder();
+        for (final byte b : expect) {
+            bytes.append(String.format(", 0x%02x", b & 0xff));
+        }
+        return """
+                #include <xsplice/livepatch.h>
+                static const char %1$s_text[] = "%2$s";
+                const char *%1$s_fn(void) { return %1$s_text; }
+                %3$s
+                """.formatted(name, text, expect.length == 0
+                ? "XSPLICE_PATCH(xen_extra_version, " + name + "_fn);"
+                : "XSPLICE_PATCH_EXPECT(xen_extra_version, " + name + "_fn" + bytes + ");");
     }
 
     private static ScenarioResult boot(final Scenario s) {

@@ -25,28 +25,36 @@ import java.util.stream.Stream;
 import org.xsplice.xen.lab.Toolstack;
 
 /**
- * Builds the {@code /opt/xsplice} part of dom0 for a {@link Toolstack}: jars, launchers and a
- * dynamic class-data-sharing archive, packed as a cpio archive that follows the runtime's.
+ * Builds the {@code /opt/xsplice} part of dom0 for a {@link Toolstack}: jars, launchers and an
+ * ahead-of-time cache (JDK 25's AOT cache, JEP 483/514: the classes loaded and linked by a
+ * training run, java.base's included), packed as a cpio archive that follows the runtime's.
  *
  * <pre>
  *  host: cache/toolstack-&lt;key&gt;/root/            dom0: /opt/xsplice/
  *          lib/NN-&lt;module&gt;.jar  (mtime 0)              lib/NN-&lt;module&gt;.jar  (cpio mtime 0)
- *          lib/xsplice.jsa  &lt;── training run of the      lib/xsplice.jsa
+ *          lib/xsplice.aot  &lt;── training run of the      lib/xsplice.aot
  *          bin/&lt;tool&gt;          jlink'ed java on the host   bin/&lt;tool&gt; ──► /opt/xsplice/jre/bin/java
  * </pre>
  *
- * <p>The archive is made on the host with the very runtime image dom0 gets: the JVM accepts it
- * when the class path has the same jars in the same order (it may live under another
- * directory) and each jar has the size and modification time it had at dump time. The initramfs
- * gives every file mtime 0, so the host's jars get mtime 0 before the dump. Cached by a hash of
- * the runtime's key, the class path's contents, the launchers and the training run.
+ * <p>The cache is made on the host with the very runtime image dom0 gets, and the launchers' JVM
+ * options: the JVM accepts it when the class path has the same jars in the same order (it may
+ * live under another directory) and each jar has the size and modification time it had at
+ * training time. The initramfs gives every file mtime 0, so the host's jars get mtime 0 first.
+ * An AOT cache rather than a dynamic CDS archive: the latter cannot hold picocli (compiled for an
+ * old class-file version) and, laid over jlink's base archive, makes the JVM print an error about
+ * {@code --enable-native-access} on every start. Cached by a hash of the runtime's key, the class
+ * path's contents, the launchers and the training run.
  */
 public final class ToolstackImage
 {
-    /** The JVM options of every launcher and of the training run (an archive needs the same GC). */
-    static final List<String> JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                                                    "--enable-native-access=ALL-UNNAMED");
-    private static final String ARCHIVE = "xsplice.jsa";
+    /**
+     * The JVM options of every launcher and of the training run (the cache needs the same ones).
+     * Interpreter only: a tool runs for a moment, and under QEMU's TCG the JIT compilers cost more
+     * than they save; C1 once died there with an internal error (relocInfo_x86.cpp:110) while
+     * patching a call site.
+     */
+    static final List<String> JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xint", "--enable-native-access=ALL-UNNAMED");
+    private static final String ARCHIVE = "xsplice.aot";
     private static final long TRAINING_LIMIT_SECONDS = 300;
     /** Toolstack directories kept in the cache. */
     private static final int KEPT = 3;
@@ -87,7 +95,7 @@ public final class ToolstackImage
                 Files.writeString(launcher, "#!/bin/sh\n"
                     + "# " + t.getKey() + " on the project's runtime, with the class data archived at build time.\n"
                     + "exec " + JavaRuntimeImage.GUEST_HOME + "/bin/java " + String.join(" ", JVM_OPTIONS)
-                    + " -XX:SharedArchiveFile=" + Toolstack.LIB + "/" + ARCHIVE + " $" + Toolstack.JAVA_OPTS_ENV
+                    + " -XX:AOTCache=" + Toolstack.LIB + "/" + ARCHIVE + " $" + Toolstack.JAVA_OPTS_ENV
                     + " -cp " + guestClasspath + " " + t.getValue() + " \"$@\"\n", StandardCharsets.UTF_8);
                 if (!launcher.toFile().setExecutable(true, false))
                 {
@@ -133,14 +141,14 @@ public final class ToolstackImage
         return names;
     }
 
-    /** Runs the training command once with the host's copy of the runtime, dumping the archive at exit. */
+    /** Runs the training command once with the host's copy of the runtime, writing the AOT cache at exit. */
     private static void train(final Path javaHome, final Toolstack tools, final Path lib, final List<String> jars,
                               final Path log) throws IOException
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(javaHome.resolve("bin/java").toString());
         cmd.addAll(JVM_OPTIONS);
-        cmd.add("-XX:ArchiveClassesAtExit=" + lib.resolve(ARCHIVE));
+        cmd.add("-XX:AOTCacheOutput=" + lib.resolve(ARCHIVE));
         cmd.add("-cp");
         cmd.add(String.join(":", jars.stream().map(j -> lib.resolve(j).toString()).toList()));
         cmd.add(tools.launchers().get(tools.training().getFirst()));
@@ -203,7 +211,7 @@ public final class ToolstackImage
         try
         {
             final MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update((JavaRuntimeImage.version() + "\n" + JVM_OPTIONS + "\n" + tools.launchers() + "\n"
+            md.update((JavaRuntimeImage.version() + "\n" + JVM_OPTIONS + "\n" + ARCHIVE + "\n" + tools.launchers() + "\n"
                        + tools.training() + "\n").getBytes(StandardCharsets.UTF_8));
             for (final Path entry : tools.classpath())
             {

@@ -45,7 +45,8 @@ public enum BackendKind {
             try {
                 k = valueOf(named.toUpperCase(Locale.ROOT));
             } catch (final IllegalArgumentException e) {
-                throw new ControlException("EINVAL", "$" + ENV + "=" + named + " names no backend (xen, reference, auto)");
+                throw new ControlException("EINVAL",
+                        "$" + ENV + "=" + named + " names no backend (xen, reference, auto)");
             }
             if (AUTO != k) {
                 return k;

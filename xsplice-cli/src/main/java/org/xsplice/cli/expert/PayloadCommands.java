@@ -12,6 +12,7 @@ import org.xsplice.cli.backend.LivepatchBackend;
 import org.xsplice.cli.hv.BackendOption;
 import org.xsplice.cli.hv.HvContext;
 import org.xsplice.cli.hv.LivepatchFlows;
+import org.xsplice.cli.hv.SignatureOptions;
 import org.xsplice.cli.hv.TimeoutMixin;
 import org.xsplice.hv.control.ControlException;
 import org.xsplice.hv.control.Request;
@@ -48,6 +49,23 @@ final class PayloadCommands {
         }
     }
 
+    /**
+     * The toolstack's signature check before anything is sent (no hypervisor needs to run).
+     *
+     * @return an exit code when the payload must not be uploaded (the reason printed as
+     *         {@code xen-xsplice: WHAT failed: ERRNO: message}), or empty to go on
+     */
+    static Optional<Integer> refuse(final SignatureOptions signature, final CommandSpec spec, final String what,
+                                    final String name, final byte[] bytes) {
+        try {
+            signature.verify(name, bytes);
+            return Optional.empty();
+        } catch (final ControlException e) {
+            spec.commandLine().getErr().println("xen-xsplice: " + what + " failed: " + e.errno() + ": " + e.getMessage());
+            return Optional.of(HvContext.exitCode(e));
+        }
+    }
+
     @FunctionalInterface
     interface Action {
         int run(LivepatchBackend backend, PrintWriter out) throws IOException;
@@ -69,7 +87,7 @@ final class PayloadCommands {
         @Override
         public Integer call() throws IOException {
             final byte[] bytes = Files.readAllBytes(file);
-            final Optional<Integer> refused = signature.refuse("upload " + name, name, bytes, spec.commandLine().getErr());
+            final Optional<Integer> refused = refuse(signature, spec, "upload " + name, name, bytes);
             if (refused.isPresent()) {
                 return refused.get();
             }
@@ -194,8 +212,8 @@ final class PayloadCommands {
 
         @Override
         public Integer call() throws IOException {
-            final Optional<Integer> refused = signature.refuse("load " + file, LivepatchFlows.nameOf(file),
-                    Files.readAllBytes(file), spec.commandLine().getErr());
+            final Optional<Integer> refused = refuse(signature, spec, "load " + file, LivepatchFlows.nameOf(file),
+                    Files.readAllBytes(file));
             if (refused.isPresent()) {
                 return refused.get();
             }

@@ -1,11 +1,13 @@
 package org.xsplice.cli.xl;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import org.xsplice.cli.ExitCodes;
 import org.xsplice.cli.backend.LivepatchBackend;
 import org.xsplice.cli.hv.LivepatchFlows;
+import org.xsplice.cli.hv.SignatureOptions;
 import org.xsplice.cli.hv.TimeoutMixin;
 
 import picocli.CommandLine;
@@ -74,10 +76,14 @@ final class LivepatchCommand implements Callable<Integer> {
         boolean nodeps;
         @Mixin
         TimeoutMixin timeout;
+        @Mixin
+        SignatureOptions signature;
 
         @Override
         public Integer call() {
-            return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.load(c, out, file, LivepatchBackend.Action.APPLY,
+            return parent.xl.withHypervisor(spec,
+                    () -> signature.verify(LivepatchFlows.nameOf(file), Files.readAllBytes(file)),
+                    (c, out) -> LivepatchFlows.load(c, out, file, LivepatchBackend.Action.APPLY,
                     nodeps, timeout.ns()));
         }
     }
@@ -133,10 +139,14 @@ final class LivepatchCommand implements Callable<Integer> {
         Path file;
         @Mixin
         TimeoutMixin timeout;
+        @Mixin
+        SignatureOptions signature;
 
         @Override
         public Integer call() {
-            return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.load(c, out, file,
+            return parent.xl.withHypervisor(spec,
+                    () -> signature.verify(LivepatchFlows.nameOf(file), Files.readAllBytes(file)),
+                    (c, out) -> LivepatchFlows.load(c, out, file,
                     LivepatchBackend.Action.REPLACE, false, timeout.ns()));
         }
     }

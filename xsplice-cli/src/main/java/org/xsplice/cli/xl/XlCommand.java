@@ -62,8 +62,14 @@ public final class XlCommand implements Callable<Integer> {
 
     /** Runs {@code action} against the selected hypervisor; errors are printed Xen-style. */
     int withHypervisor(final CommandSpec sub, final Action action) {
+        return withHypervisor(sub, () -> { }, action);
+    }
+
+    /** As {@link #withHypervisor(CommandSpec, Action)}, after a check that needs no hypervisor (signatures). */
+    int withHypervisor(final CommandSpec sub, final Check before, final Action action) {
         final PrintWriter err = sub.commandLine().getErr();
         try {
+            before.run();
             try (LivepatchBackend b = backend.open(context.env())) {
                 return action.run(b, sub.commandLine().getOut());
             }
@@ -74,6 +80,11 @@ public final class XlCommand implements Callable<Integer> {
             err.println("xl: " + e.getMessage());
             return ExitCodes.ERROR;
         }
+    }
+
+    @FunctionalInterface
+    interface Check {
+        void run() throws IOException;
     }
 
     @FunctionalInterface

@@ -178,7 +178,7 @@ class RealXenToolstackTest {
                 .command(XX + " load " + P + "expect.livepatch" + T + " && xl info | grep xen_extra")            // 2
                 .command(DL + "revert expect && " + DL + "unload expect")                                       // 3
                 .command(XX + " load " + P + "bad_expect.livepatch" + T)                                        // 4
-                .command(XX + " upload" + sig + "plain " + P + "plain.livepatch")                                // 5
+                .command(XL + " livepatch load" + sig + P + "plain.livepatch")                                   // 5
                 .command(XX + " upload" + sig + "tampered " + P + "tampered.livepatch")                          // 6
                 .command(XX + " upload" + sig + "signed_hello " + P + "signed_hello.livepatch"
                         + " && xen-livepatch list && " + DL + "unload signed_hello")                            // 7
@@ -218,11 +218,13 @@ class RealXenToolstackTest {
                 r.command(4).output());
         // Xen verifies no signatures: the toolstack does, before upload, with the reference hypervisor's words.
         assertEquals(1, r.command(5).exitCode(), r.command(5).output());
-        assertTrue(r.command(5).output().startsWith("xen-xsplice: upload plain failed: EKEYREJECTED: payload 'plain' "
-                + "refused by the signature policy (require)"), r.command(5).output());
+        assertTrue(r.command(5).output().startsWith("xl: payload 'plain' refused by the signature policy (require): "
+                + "payload is not signed"), r.command(5).output());
+        assertTrue(r.command(5).output().endsWith(" (EKEYREJECTED)\n"), r.command(5).output());
         assertEquals(1, r.command(6).exitCode(), r.command(6).output());
-        assertTrue(r.command(6).output().startsWith("xen-xsplice: upload tampered failed: "), r.command(6).output());
-        assertTrue(r.command(6).output().contains("refused by the signature policy (require)"), r.command(6).output());
+        assertTrue(r.command(6).output().startsWith("xen-xsplice: upload tampered failed: EKEYREJECTED: payload "
+                + "'tampered' refused by the signature policy (require): signature by CN=xsplice dom0 signer"),
+                r.command(6).output());
         assertTrue(ok(r, 7).matches("(?s)Uploading .*completed\n.*\nsigned_hello +\\| CHECKED +\\|.*"),
                 r.command(7).output());
         // Side by side: the same states, and xen-xsplice's table is xen-livepatch's, byte for byte.
@@ -230,8 +232,8 @@ class RealXenToolstackTest {
         assertEquals("Hello World", field(debian, "xen_extra"));
         final String ours = ok(r, 9);
         assertEquals("Hello World", field(ours, "xen_extra"));
-        assertTrue(ours.contains("hello_world                             | CHECKED    | \n"), ours);
-        assertTrue(ours.contains("hello_world                             | APPLIED    | \n"), ours);
+        assertTrue(ours.contains("\nhello_world                             | CHECKED    | version=1.0\n"), ours);
+        assertTrue(ours.contains("\nhello_world                             | APPLIED    | version=1.0\n"), ours);
         assertTrue(ours.endsWith("Nothing to list\n"), ours);
     }
 

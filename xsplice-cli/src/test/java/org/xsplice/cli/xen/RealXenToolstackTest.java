@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,18 +15,23 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xsplice.cli.Cli;
 import org.xsplice.cli.Dom0ImageCommand;
+import org.xsplice.cli.expert.XenXspliceCommand;
 import org.xsplice.elf.BuildId;
 import org.xsplice.xen.lab.CommandResult;
 import org.xsplice.xen.lab.Scenario;
 import org.xsplice.xen.lab.ScenarioResult;
 import org.xsplice.xen.lab.Toolstack;
 import org.xsplice.xen.lab.XenLab;
+
+import picocli.CommandLine;
 
 /**
  * The xsplice toolstack in dom0 on Debian 12's Xen 4.17 under QEMU (two boots): the project's
@@ -235,6 +242,34 @@ class RealXenToolstackTest {
         assertTrue(ours.contains("\nhello_world                             | CHECKED    | version=1.0\n"), ours);
         assertTrue(ours.contains("\nhello_world                             | APPLIED    | version=1.0\n"), ours);
         assertTrue(ours.endsWith("Nothing to list\n"), ours);
+
+        // Offline, xen-xsplice check --target xen.gz gives the verdicts Xen gave in dom0.
+        for (final String refused : List.of("no_xen_depends", "wrong_xen_depends")) {
+            final String err = check(refused);
+            assertTrue(err.startsWith("xen-xsplice: check " + payloadFile(refused) + " failed: EINVAL: "), err);
+        }
+        assertEquals("", check("hello_world"));
+        assertEquals("", check("expect", "--apply"));
+        final String bad = check("bad_expect", "--apply");
+        assertTrue(bad.startsWith("xen-xsplice: check " + payloadFile("bad_expect") + " failed at apply: EINVAL: "), bad);
+    }
+
+    private static String payloadFile(final String name) {
+        return dir.resolve("p").resolve(name + ".livepatch").toString();
+    }
+
+    /** Runs {@code xen-xsplice check --target xen.gz} on a payload; {@return its error output ("" when accepted)} */
+    private static String check(final String name, final String... more) {
+        final List<String> args = new ArrayList<>(List.of("check", "--target", lab.artifacts().xenGz().toString()));
+        args.addAll(List.of(more));
+        args.add(payloadFile(name));
+        final StringWriter err = new StringWriter();
+        final CommandLine cl = Cli.commandLine(new XenXspliceCommand(Map.of()));
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(err, true));
+        final int code = cl.execute(args.toArray(String[]::new));
+        assertEquals(err.toString().isEmpty() ? 0 : 1, code, err::toString);
+        return err.toString();
     }
 
     private static int indexOf(final byte[] hay, final byte[] needle) {

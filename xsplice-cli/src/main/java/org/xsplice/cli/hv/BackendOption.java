@@ -6,6 +6,7 @@ import java.util.Map;
 import org.xsplice.cli.backend.BackendKind;
 import org.xsplice.cli.backend.LivepatchBackend;
 import org.xsplice.cli.backend.ReferenceBackend;
+import org.xsplice.cli.backend.XenBackend;
 import org.xsplice.hv.control.ControlException;
 
 import picocli.CommandLine.Option;
@@ -33,7 +34,7 @@ public final class BackendOption {
     public static ReferenceBackend reference(final LivepatchBackend b, final String what) throws IOException {
         return switch (b) {
             case ReferenceBackend r -> r;
-            case org.xsplice.cli.backend.XenBackend _ -> throw new ControlException("EOPNOTSUPP",
+            case XenBackend _ -> throw new ControlException("EOPNOTSUPP",
                     what + " drives only the reference hypervisor; on Xen use the distribution's xl " + what);
         };
     }

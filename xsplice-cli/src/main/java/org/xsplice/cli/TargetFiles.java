@@ -17,12 +17,16 @@ import org.xsplice.xen.offline.XenImageTarget;
  * {@code cfile}:
  *
  * <pre>
- *  gzip (xen.gz) | ELF32 (xen, the multiboot wrapper) | ELF64 without .symtab ──► XenImageTarget
- *                                                         (Xen's embedded symbol table)
- *  ELF64 with .symtab (xen-syms, the reference hypervisor's binary) ──► ELF symbols
+ *  gzip (xen.gz) | ELF32 (xen, the multiboot wrapper)            ──► XenImageTarget
+ *  ELF64 without .symtab, or with Xen's {@value #XEN_TABLE} (xen-syms)   (Xen's embedded table,
+ *                                                                       Xen 4.17's rules)
+ *  ELF64 with .symtab and no embedded table (the reference hypervisor) ──► ELF symbols
  * </pre>
  */
 public final class TargetFiles {
+    /** A symbol every Xen image with an embedded symbol table links. */
+    static final String XEN_TABLE = "symbols_token_index";
+
     private TargetFiles() {
     }
 
@@ -38,7 +42,10 @@ public final class TargetFiles {
         return null != elf ? CPayloadTarget.ofElf(elf, file.toString()) : XenImageTarget.read(file);
     }
 
-    /** The ELF64 model when the file is one with a symbol table, else null (a Xen image, or not an image). */
+    /**
+     * The ELF64 model when the file is a binary with a symbol table that is not Xen's own (the
+     * reference hypervisor), else null (a Xen image, or not an image).
+     */
     private static ElfModel elfWithSymbols(final Path file) throws IOException {
         final byte[] head = new byte[5];
         try (InputStream in = Files.newInputStream(file)) {
@@ -51,6 +58,7 @@ public final class TargetFiles {
             return null;
         }
         final ElfModel m = Elf.of().parse(file);
-        return m.symbolTable().isPresent() ? m : null;
+        final boolean xen = m.symbols().stream().anyMatch(s -> XEN_TABLE.equals(s.name()));
+        return m.symbolTable().isPresent() && !xen ? m : null;
     }
 }

@@ -27,15 +27,17 @@ import org.xsplice.cli.expert.XenXspliceCommand;
  * every upload check of the payload against the target it was built for. Also the exit codes of
  * {@code xsplice-build diff}.
  */
-class XspliceBuildCommandTest {
+public class XspliceBuildCommandTest {
     static final Path SRC = Path.of("../xsplice-hv/src/main/c").toAbsolutePath().normalize();
     static final Path SCENARIOS = Path.of("../xsplice-build/src/test/resources/scenarios").toAbsolutePath().normalize();
     private static ScenarioTrees trees;
 
-    record Run(int exit, String out, String err) {
+    /** What a command printed and returned. */
+    public record Run(int exit, String out, String err) {
     }
 
-    static Run run(final Object command, final String... args) {
+    /** {@return the exit code and output of {@code command} run in-process with {@code args}} */
+    public static Run run(final Object command, final String... args) {
         final StringWriter out = new StringWriter();
         final StringWriter err = new StringWriter();
         final var cl = Cli.commandLine(command);

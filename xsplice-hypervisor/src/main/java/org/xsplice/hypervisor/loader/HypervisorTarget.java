@@ -2,6 +2,7 @@ package org.xsplice.hypervisor.loader;
 
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import org.xsplice.elf.BuildId;
 import org.xsplice.elf.ElfModel;
@@ -50,6 +51,15 @@ public interface HypervisorTarget {
      */
     default boolean localSymbolsAreNew() {
         return false;
+    }
+
+    /**
+     * {@return the one {@code struct livepatch_func} version the hypervisor accepts, when it accepts
+     * only one (Xen 4.17.3 and later: 2, and version 1 is EOPNOTSUPP); empty: 1 and 2, each in its
+     * own layout, as the reference hypervisor accepts them}
+     */
+    default OptionalInt funcsVersion() {
+        return OptionalInt.empty();
     }
 
     /**

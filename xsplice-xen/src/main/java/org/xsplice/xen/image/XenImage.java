@@ -150,8 +150,12 @@ public record XenImage(Format format, boolean gzip, BuildId buildId, List<XenSym
             {
                 final List<XenSymbol> symbols = EmbeddedSymbolTable.decode(s.bytes(), origin + s.physicalAddress(),
                                                                             origin);
-                return new XenImage(Format.MULTIBOOT_ELF32, gzip, id, symbols,
-                                    List.of(new Segment(origin + s.physicalAddress(), s.bytes())));
+                final List<Segment> memory = new ArrayList<>();
+                for (final Elf32Wrapper.Segment l : w.loads())
+                {
+                    memory.add(new Segment(origin + l.physicalAddress(), l.bytes()));
+                }
+                return new XenImage(Format.MULTIBOOT_ELF32, gzip, id, symbols, memory);
             }
             catch (final XenImageFormatException e)
             {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import org.xsplice.build.cpayload.CPayloadTarget;
 import org.xsplice.elf.BuildId;
@@ -15,6 +16,7 @@ import org.xsplice.hypervisor.loader.HypervisorTarget;
 import org.xsplice.hypervisor.symbols.Symbol;
 import org.xsplice.hypervisor.symbols.SymbolTable;
 import org.xsplice.payload.Errno;
+import org.xsplice.payload.LivepatchFunc;
 import org.xsplice.payload.PayloadException;
 import org.xsplice.xen.image.EmbeddedSymbolTable;
 import org.xsplice.xen.image.XenImage;
@@ -35,6 +37,7 @@ import org.xsplice.xen.image.XenSymbol;
  *   read(): image bytes at hypervisor addresses         cflags(): Xen's x86 code model
  *   area: Xen 4.17's VMAP_XEN, after the image          pinsOldAddress(): true
  *   localSymbolsAreNew(): true (Xen 4.17)
+ *   funcsVersion(): 2 only (Xen 4.17.3+)
  * </pre>
  *
  * <p>Symbols keep what the embedded table knows: no ELF type (text symbols are functions, data
@@ -192,6 +195,13 @@ public final class XenImageTarget implements HypervisorTarget, CPayloadTarget
     public boolean localSymbolsAreNew()
     {
         return true;
+    }
+
+    /** Xen 4.17.3 and later take payload version 2 only (104-byte entries); 4.17.7 says EOPNOTSUPP to 1. */
+    @Override
+    public OptionalInt funcsVersion()
+    {
+        return OptionalInt.of(LivepatchFunc.V2);
     }
 
     // ------------------------------------------------------------------ CPayloadTarget

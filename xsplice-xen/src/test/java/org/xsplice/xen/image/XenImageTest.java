@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
@@ -55,7 +56,8 @@ class XenImageTest
         l_bid:
         \t.skip 3
         do_livepatch_op:
-        \t.skip 300
+        \t.byte 0xf3, 0x0f, 0x1e, 0xfa
+        \t.skip 296
         _etext:
         \t.skip 4
         """;
@@ -104,6 +106,30 @@ class XenImageTest
         assertTrue(fromGz.gzip());
         assertEquals(image.symbols(), fromGz.symbols());
         assertEquals(image.buildId(), fromGz.buildId());
+    }
+
+    @Test
+    void bytesAreReadAtHypervisorAddressesFromEveryContainer() throws Exception
+    {
+        final Path gz = dir.resolve("xen.gz");
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz)))
+        {
+            out.write(Files.readAllBytes(elf32));
+        }
+        final byte[] endbr = {(byte) 0xf3, 0x0f, 0x1e, (byte) 0xfa};
+        for (final Path file : List.of(elf64, elf32, gz))
+        {
+            final XenImage image = XenImage.read(file);
+            final long at = image.symbol("do_livepatch_op").orElseThrow().address();
+            assertTrue(image.bytes(at, 4).isPresent(), () -> file + ": 0x" + Long.toHexString(at) + " in none of "
+                + image.memory().stream().map(m -> Long.toHexString(m.address()) + "+" + m.bytes().limit()).toList());
+            assertEquals(HexFormat.of().formatHex(endbr), HexFormat.of().formatHex(image.bytes(at, 4).orElseThrow()),
+                         file.toString());
+            assertEquals(HexFormat.of().formatHex(new byte[] {0, 0, 0, 0, (byte) 0xf3, 0x0f}),
+                         HexFormat.of().formatHex(image.bytes(at - 4, 6).orElseThrow()));
+            assertTrue(image.bytes(ORIGIN, 4).isEmpty(), "below the image: no bytes");
+            assertTrue(image.bytes(at, 1 << 24).isEmpty(), "past the segment: no bytes");
+        }
     }
 
     @Test

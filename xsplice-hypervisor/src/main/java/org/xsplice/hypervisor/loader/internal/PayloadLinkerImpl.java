@@ -565,6 +565,9 @@ public final class PayloadLinkerImpl {
             return List.of();
         }
         final byte[] bytes = loadedBytes(sec.get());
+        if (target.funcsVersion().isPresent()) {
+            onlyVersion(bytes, target.funcsVersion().getAsInt());
+        }
         final List<LivepatchFunc> raw = LivepatchFunc.decodeAll(bytes);
         final int entrySize = bytes.length / raw.size();
         final List<LoadedFunc> out = new ArrayList<>(raw.size());
@@ -616,6 +619,22 @@ public final class PayloadLinkerImpl {
                     sectionAddr[sec.get().index()] + (long) i * entrySize));
         }
         return out;
+    }
+
+    /** A hypervisor that knows one layout sizes the section by it and refuses any other version. */
+    private static void onlyVersion(final byte[] bytes, final int version) {
+        final int size = LivepatchFunc.sizeOf(version);
+        if (0 == bytes.length || 0 != bytes.length % size) {
+            throw new PayloadException(Errno.EINVAL, "section " + PayloadSections.FUNCS + " has size " + bytes.length
+                    + ", expected a non-zero multiple of " + size + " (livepatch_func v" + version + ")");
+        }
+        for (int off = 0; off < bytes.length; off += size) {
+            final int v = Byte.toUnsignedInt(bytes[off + LivepatchFunc.VERSION_OFFSET]);
+            if (v != version) {
+                throw new PayloadException(Errno.EOPNOTSUPP, PayloadSections.FUNCS + "[" + off / size + "]: version " + v
+                        + ", this hypervisor accepts only " + version);
+            }
+        }
     }
 
     /** The hypervisor's or a loaded payload's function that starts at {@code addr}. */

@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
             CommandLine.HelpCommand.class,
             ElfCommand.class,
+            Dom0ImageCommand.class,
         })
 public final class XspliceCommand implements Callable<Integer> {
 

@@ -61,6 +61,10 @@ class SignedPayloadLauncherTest {
         assertEquals(1, r.code(), r.toString());
         assertTrue(r.err().startsWith("xen-xsplice: upload plain failed: EKEYREJECTED: payload 'plain' refused by the "
                 + "signature policy (require)"), r.err());
+        r = launchers.tool("xl", "livepatch", "load", "--require-signature", "--keyring", "keyring", "plain.livepatch");
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().startsWith("xl: payload 'plain' refused by the signature policy (require)"), r.err());
+        assertTrue(r.err().endsWith(" (EKEYREJECTED)\n"), r.err());
 
         assertEquals(0, launchers.tool("xsplice-hv", "start", "--name", launchers.name(), "--cpus", "2",
                 "--signature-policy", "require", "--keyring", "keyring").code());

@@ -8,24 +8,25 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import org.xsplice.cli.ExitCodes;
+import org.xsplice.cli.backend.LivepatchBackend;
+import org.xsplice.cli.hv.BackendOption;
 import org.xsplice.cli.hv.HvContext;
 import org.xsplice.cli.hv.LivepatchFlows;
+import org.xsplice.cli.hv.SignatureOptions;
 import org.xsplice.cli.hv.TimeoutMixin;
-import org.xsplice.hv.control.ControlClient;
 import org.xsplice.hv.control.ControlException;
 import org.xsplice.hv.control.Request;
 import org.xsplice.hv.control.Response;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code xen-xsplice upload|list|unload}, against the reference hypervisor chosen by {@code $XSPLICE_HV}. */
+/** {@code xen-xsplice} payload commands, against the backend {@code --backend} chooses. */
 final class PayloadCommands {
     private PayloadCommands() {
     }
@@ -34,8 +35,7 @@ final class PayloadCommands {
     static int run(final XenXspliceCommand top, final CommandSpec spec, final String what, final Action action) {
         final PrintWriter err = spec.commandLine().getErr();
         try {
-            final String name = ControlClient.select(top.context().run(), top.context().env());
-            try (ControlClient c = ControlClient.connect(top.context().run(), name)) {
+            try (LivepatchBackend c = top.backend().open(top.context().env())) {
                 final int rc = action.run(c, spec.commandLine().getOut());
                 spec.commandLine().getOut().flush();
                 return rc;
@@ -49,9 +49,26 @@ final class PayloadCommands {
         }
     }
 
+    /**
+     * The toolstack's signature check before anything is sent (no hypervisor needs to run).
+     *
+     * @return an exit code when the payload must not be uploaded (the reason printed as
+     *         {@code xen-xsplice: WHAT failed: ERRNO: message}), or empty to go on
+     */
+    static Optional<Integer> refuse(final SignatureOptions signature, final CommandSpec spec, final String what,
+                                    final String name, final byte[] bytes) {
+        try {
+            signature.verify(name, bytes);
+            return Optional.empty();
+        } catch (final ControlException e) {
+            spec.commandLine().getErr().println("xen-xsplice: " + what + " failed: " + e.errno() + ": " + e.getMessage());
+            return Optional.of(HvContext.exitCode(e));
+        }
+    }
+
     @FunctionalInterface
     interface Action {
-        int run(ControlClient client, PrintWriter out) throws IOException;
+        int run(LivepatchBackend backend, PrintWriter out) throws IOException;
     }
 
     @Command(name = "upload", header = "Upload a payload (it is checked; state CHECKED).")
@@ -70,15 +87,12 @@ final class PayloadCommands {
         @Override
         public Integer call() throws IOException {
             final byte[] bytes = Files.readAllBytes(file);
-            final Optional<Integer> refused = signature.refuse("upload " + name, name, bytes, spec.commandLine().getErr());
+            final Optional<Integer> refused = refuse(signature, spec, "upload " + name, name, bytes);
             if (refused.isPresent()) {
                 return refused.get();
             }
             return run(top, spec, "upload " + name, (c, out) -> {
-                out.printf("Uploading %s... ", file);
-                out.flush();
-                c.call(new Request.Upload(name, bytes), Response.PayloadStatus.class);
-                out.println("completed");
+                LivepatchFlows.upload(c, out, name, file, bytes);
                 return ExitCodes.OK;
             });
         }
@@ -97,7 +111,7 @@ final class PayloadCommands {
         public Integer call() {
             return run(top, spec, "unload " + name, (c, out) -> {
                 out.printf("Performing unload: ");
-                c.call(new Request.Unload(name), Response.Done.class);
+                c.unload(name);
                 out.println("completed");
                 return ExitCodes.OK;
             });
@@ -114,7 +128,7 @@ final class PayloadCommands {
         @Override
         public Integer call() {
             return run(top, spec, "list", (c, out) -> {
-                out.print(LivepatchFlows.table(c.call(new Request.ListPayloads(), Response.PayloadList.class).payloads()));
+                out.print(LivepatchFlows.table(c.list()));
                 return ExitCodes.OK;
             });
         }
@@ -134,19 +148,18 @@ final class PayloadCommands {
         @Mixin
         TimeoutMixin timeout;
 
-        /** {@return the action's name as xen-livepatch prints it} */
-        abstract String verb();
+        /** {@return the action} */
+        abstract LivepatchBackend.Action action();
 
-        /** {@return the request for this action} */
-        abstract Request request();
-
-        /** {@return the state the payload is in once the action succeeded} */
-        abstract int outcome();
+        /** {@return whether APPLY skips the inter-payload dependency check} */
+        boolean nodeps() {
+            return false;
+        }
 
         @Override
         public Integer call() {
-            return run(top, spec, verb() + " " + name,
-                    (c, out) -> LivepatchFlows.action(c, out, verb(), request(), name, outcome(), timeout.ns()));
+            return run(top, spec, action().verb() + " " + name,
+                    (c, out) -> LivepatchFlows.action(c, out, action(), name, nodeps(), timeout.ns()));
         }
     }
 
@@ -156,54 +169,29 @@ final class PayloadCommands {
         boolean nodeps;
 
         @Override
-        String verb() {
-            return "apply";
+        LivepatchBackend.Action action() {
+            return LivepatchBackend.Action.APPLY;
         }
 
         @Override
-        Request request() {
-            return new Request.Apply(name, timeout.ns(), nodeps);
-        }
-
-        @Override
-        int outcome() {
-            return 2;
+        boolean nodeps() {
+            return nodeps;
         }
     }
 
     @Command(name = "revert", header = "Revert an APPLIED payload (the top of the applied stack).")
     static final class Revert extends PayloadAction {
         @Override
-        String verb() {
-            return "revert";
-        }
-
-        @Override
-        Request request() {
-            return new Request.Revert(name, timeout.ns());
-        }
-
-        @Override
-        int outcome() {
-            return 1;
+        LivepatchBackend.Action action() {
+            return LivepatchBackend.Action.REVERT;
         }
     }
 
     @Command(name = "replace", header = "Revert every applied payload and apply this one, in one rendezvous.")
     static final class Replace extends PayloadAction {
         @Override
-        String verb() {
-            return "replace";
-        }
-
-        @Override
-        Request request() {
-            return new Request.Replace(name, timeout.ns());
-        }
-
-        @Override
-        int outcome() {
-            return 2;
+        LivepatchBackend.Action action() {
+            return LivepatchBackend.Action.REPLACE;
         }
     }
 
@@ -224,12 +212,13 @@ final class PayloadCommands {
 
         @Override
         public Integer call() throws IOException {
-            final Optional<Integer> refused = signature.refuse("load " + file, LivepatchFlows.nameOf(file),
-                    Files.readAllBytes(file), spec.commandLine().getErr());
+            final Optional<Integer> refused = refuse(signature, spec, "load " + file, LivepatchFlows.nameOf(file),
+                    Files.readAllBytes(file));
             if (refused.isPresent()) {
                 return refused.get();
             }
-            return run(top, spec, "load " + file, (c, out) -> LivepatchFlows.load(c, out, file, nodeps, timeout.ns()));
+            return run(top, spec, "load " + file, (c, out) -> LivepatchFlows.load(c, out, file,
+                    LivepatchBackend.Action.APPLY, nodeps, timeout.ns()));
         }
     }
 
@@ -250,7 +239,8 @@ final class PayloadCommands {
             return run(top, spec, "ucode " + file, (c, out) -> {
                 out.printf("Loading microcode %s: ", file);
                 out.flush();
-                final String rev = c.call(new Request.Ucode(bytes, timeout.ns()), Response.Text.class).text();
+                final String rev = BackendOption.reference(c, "ucode").client()
+                        .call(new Request.Ucode(bytes, timeout.ns()), Response.Text.class).text();
                 out.println("revision " + rev + " on every CPU");
                 return ExitCodes.OK;
             });

@@ -6,14 +6,19 @@ import java.util.concurrent.Callable;
 import org.xsplice.cli.Cli;
 import org.xsplice.cli.ExitCodes;
 import org.xsplice.cli.VersionProvider;
+import org.xsplice.cli.hv.BackendOption;
 import org.xsplice.cli.hv.HvContext;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code xen-xsplice}: the expert tool, after Xen's {@code xen-livepatch}. */
+/**
+ * {@code xen-xsplice}: the expert tool, after Xen's {@code xen-livepatch}, for the reference
+ * hypervisor or, in a Xen dom0, for Xen ({@code --backend}).
+ */
 @Command(name = "xen-xsplice",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
@@ -36,6 +41,8 @@ public final class XenXspliceCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+    @Mixin
+    BackendOption backend;
 
     public XenXspliceCommand(final Map<String, String> env) {
         this.context = new HvContext(env);
@@ -44,6 +51,11 @@ public final class XenXspliceCommand implements Callable<Integer> {
     /** {@return where the hypervisor commands look for hypervisors} */
     HvContext context() {
         return context;
+    }
+
+    /** {@return the {@code --backend} choice} */
+    BackendOption backend() {
+        return backend;
     }
 
     @Override

@@ -7,24 +7,18 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.xsplice.cli.ExitCodes;
-import org.xsplice.hv.control.ControlClient;
+import org.xsplice.cli.backend.LivepatchBackend;
 import org.xsplice.hv.control.ControlException;
-import org.xsplice.hv.control.Request;
 import org.xsplice.hv.control.Response;
 import org.xsplice.payload.Errno;
 
 /**
- * The {@code xen-livepatch} flows shared by {@code xl livepatch} and {@code xen-xsplice}: an
- * asynchronous action is requested, then GET is polled until its rc is no longer
- * {@code -EAGAIN} (as {@code xen-livepatch} does), printing
+ * The {@code xen-livepatch} flows shared by {@code xl livepatch} and {@code xen-xsplice}, on
+ * either {@link LivepatchBackend}: an asynchronous action is requested and waited for, printing
  * {@code Performing apply:. completed} or {@code apply failed with -16 (Device or resource busy)}.
  * Exit codes: 0, 1, 2 for EAGAIN/EBUSY.
  */
 public final class LivepatchFlows {
-    private static final int EAGAIN = -11;
-    /** How long the client waits for an action beyond its rendezvous timeout. */
-    private static final long WAIT_SLACK_NS = 30_000_000_000L;
-
     private LivepatchFlows() {
     }
 
@@ -38,76 +32,77 @@ public final class LivepatchFlows {
     /**
      * Runs one action and waits for its outcome.
      *
-     * @param verb  apply, revert or replace
-     * @param want  the state that means success (2 APPLIED, 1 CHECKED)
      * @param timeoutNs the rendezvous timeout sent (0 = the hypervisor's 30 ms)
      * @return the exit code
      * @throws ControlException a refusal answered at once (printed by the caller)
      */
-    public static int action(final ControlClient c, final PrintWriter out, final String verb, final Request request,
-                             final String name, final int want, final long timeoutNs) throws IOException {
-        out.printf("Performing %s:", verb);
+    public static int action(final LivepatchBackend b, final PrintWriter out, final LivepatchBackend.Action action,
+                             final String name, final boolean nodeps, final long timeoutNs) throws IOException {
+        out.printf("Performing %s:", action.verb());
         out.flush();
-        Response.PayloadStatus s;
+        final Response.PayloadStatus s;
         try {
-            s = c.call(request, Response.PayloadStatus.class);
+            s = b.act(action, name, nodeps, timeoutNs);
         } catch (final ControlException e) {
             out.println(" failed");
             out.flush();
             throw e;
         }
-        final long end = System.nanoTime() + timeoutNs + WAIT_SLACK_NS;
-        long dots = 0;
-        while (EAGAIN == s.rc()) {
-            if (System.nanoTime() - end > 0) {
-                out.println(" timed out");
-                out.flush();
-                throw new ControlException("EAGAIN", verb + " of " + name + " is still pending");
-            }
-            sleep();
-            if (0 == (++dots & 127)) {
-                out.print('.');
-                out.flush();
-            }
-            s = c.call(new Request.GetPayload(name), Response.PayloadStatus.class);
-        }
-        if (0 == s.rc() && want == s.state()) {
+        if (0 == s.rc() && action.outcome() == s.state()) {
             out.println(". completed");
             out.flush();
             return ExitCodes.OK;
         }
         out.println(" failed");
-        out.printf("%s failed with %d (%s)%n", verb, s.rc(), Errno.of(s.rc()).map(Errno::text).orElse("errno " + -s.rc()));
+        out.printf("%s failed with %d (%s)%n", action.verb(), s.rc(),
+                Errno.of(s.rc()).map(Errno::text).orElse("errno " + -s.rc()));
         out.flush();
-        return EAGAIN == s.rc() || -Errno.EBUSY.number() == s.rc() ? ExitCodes.RETRY : ExitCodes.ERROR;
+        return -Errno.EAGAIN.number() == s.rc() || -Errno.EBUSY.number() == s.rc() ? ExitCodes.RETRY : ExitCodes.ERROR;
     }
 
-    /** {@code load FILE}: upload, then apply; unload again when apply fails (Xen's {@code xen-livepatch load}). */
-    public static int load(final ControlClient c, final PrintWriter out, final Path file, final boolean nodeps,
-                           final long timeoutNs) throws IOException {
+    /**
+     * {@code load FILE} (and {@code replace FILE}): upload, then apply (or replace); unload again
+     * when that fails (Xen's {@code xen-livepatch load}).
+     */
+    public static int load(final LivepatchBackend b, final PrintWriter out, final Path file,
+                           final LivepatchBackend.Action action, final boolean nodeps, final long timeoutNs)
+            throws IOException {
         final String name = nameOf(file);
-        final byte[] bytes = Files.readAllBytes(file);
-        out.printf("Uploading %s... ", file);
-        out.flush();
-        c.call(new Request.Upload(name, bytes), Response.PayloadStatus.class);
-        out.println("completed");
+        upload(b, out, name, file, Files.readAllBytes(file));
         int rc;
         try {
-            rc = action(c, out, "apply", new Request.Apply(name, timeoutNs, nodeps), name, 2, timeoutNs);
+            rc = action(b, out, action, name, nodeps, timeoutNs);
         } catch (final ControlException e) {
-            unloadQuietly(c, out, name);
+            unloadQuietly(b, out, name);
             throw e;
         }
         if (ExitCodes.OK != rc) {
-            unloadQuietly(c, out, name);
+            unloadQuietly(b, out, name);
         }
         return rc;
     }
 
-    private static void unloadQuietly(final ControlClient c, final PrintWriter out, final String name) throws IOException {
+    /** Uploads, printing {@code Uploading FILE... completed} or {@code ... failed} as {@code xen-livepatch} does. */
+    public static void upload(final LivepatchBackend b, final PrintWriter out, final String name, final Path file,
+                              final byte[] bytes) throws IOException {
+        out.printf("Uploading %s... ", file);
+        out.flush();
+        try {
+            b.upload(name, bytes);
+        } catch (final ControlException e) {
+            out.println("failed");
+            out.flush();
+            throw e;
+        }
+        out.println("completed");
+        out.flush();
+    }
+
+    private static void unloadQuietly(final LivepatchBackend b, final PrintWriter out, final String name)
+            throws IOException {
         out.print("Performing unload: ");
         try {
-            c.call(new Request.Unload(name), Response.Done.class);
+            b.unload(name);
             out.println("completed");
         } catch (final ControlException e) {
             out.println("failed: " + e.errno() + ": " + e.getMessage());
@@ -127,20 +122,12 @@ public final class LivepatchFlows {
         sb.append("-".repeat(40)).append('+').append("-".repeat(12)).append('+').append("-".repeat(15))
                 .append(trust ? "+" + "-".repeat(30) : "").append('\n');
         for (final Response.PayloadStatus p : ps) {
+            // xen-livepatch: the state, then " (errno, strerror)" when the last action failed, then 4 spaces.
             final String status = 0 == p.rc() ? p.status()
-                    : p.status() + " (" + p.rc() + ", " + Errno.of(p.rc()).map(Errno::text).orElse("errno " + -p.rc()) + ")";
-            sb.append(String.format("%-40s| %-11s| %s%s%n", p.name(), status, p.metadata(),
+                    : p.status() + " (" + -p.rc() + ", " + Errno.of(p.rc()).map(Errno::text).orElse("errno " + -p.rc()) + ")";
+            sb.append(String.format("%-40s| %s    | %s%s%n", p.name(), status, p.metadata(),
                     trust ? " | " + (p.signature().isEmpty() ? "unknown" : p.signature()) : ""));
         }
         return sb.toString();
-    }
-
-    private static void sleep() throws IOException {
-        try {
-            Thread.sleep(1);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for the action", e);
-        }
     }
 }

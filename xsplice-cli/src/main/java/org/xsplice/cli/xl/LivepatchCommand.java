@@ -5,11 +5,10 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import org.xsplice.cli.ExitCodes;
+import org.xsplice.cli.backend.LivepatchBackend;
 import org.xsplice.cli.hv.LivepatchFlows;
+import org.xsplice.cli.hv.SignatureOptions;
 import org.xsplice.cli.hv.TimeoutMixin;
-import org.xsplice.hv.control.ControlException;
-import org.xsplice.hv.control.Request;
-import org.xsplice.hv.control.Response;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -57,7 +56,7 @@ final class LivepatchCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return parent.xl.withHypervisor(spec, (c, out) -> {
-                out.print(LivepatchFlows.table(c.call(new Request.ListPayloads(), Response.PayloadList.class).payloads()));
+                out.print(LivepatchFlows.table(c.list()));
                 out.flush();
                 return ExitCodes.OK;
             });
@@ -77,10 +76,15 @@ final class LivepatchCommand implements Callable<Integer> {
         boolean nodeps;
         @Mixin
         TimeoutMixin timeout;
+        @Mixin
+        SignatureOptions signature;
 
         @Override
         public Integer call() {
-            return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.load(c, out, file, nodeps, timeout.ns()));
+            return parent.xl.withHypervisor(spec,
+                    () -> signature.verify(LivepatchFlows.nameOf(file), Files.readAllBytes(file)),
+                    (c, out) -> LivepatchFlows.load(c, out, file, LivepatchBackend.Action.APPLY,
+                    nodeps, timeout.ns()));
         }
     }
 
@@ -97,8 +101,8 @@ final class LivepatchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.action(c, out, "revert",
-                    new Request.Revert(name, timeout.ns()), name, 1, timeout.ns()));
+            return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.action(c, out,
+                    LivepatchBackend.Action.REVERT, name, false, timeout.ns()));
         }
     }
 
@@ -116,7 +120,7 @@ final class LivepatchCommand implements Callable<Integer> {
             return parent.xl.withHypervisor(spec, (c, out) -> {
                 out.print("Performing unload: ");
                 out.flush();
-                c.call(new Request.Unload(name), Response.Done.class);
+                c.unload(name);
                 out.println("completed");
                 out.flush();
                 return ExitCodes.OK;
@@ -135,28 +139,15 @@ final class LivepatchCommand implements Callable<Integer> {
         Path file;
         @Mixin
         TimeoutMixin timeout;
+        @Mixin
+        SignatureOptions signature;
 
         @Override
         public Integer call() {
-            return parent.xl.withHypervisor(spec, (c, out) -> {
-                final String name = LivepatchFlows.nameOf(file);
-                out.printf("Uploading %s... ", file);
-                out.flush();
-                c.call(new Request.Upload(name, Files.readAllBytes(file)), Response.PayloadStatus.class);
-                out.println("completed");
-                final int rc;
-                try {
-                    rc = LivepatchFlows.action(c, out, "replace", new Request.Replace(name, timeout.ns()), name, 2,
-                            timeout.ns());
-                } catch (final ControlException e) {
-                    c.call(new Request.Unload(name), Response.Done.class);
-                    throw e;
-                }
-                if (ExitCodes.OK != rc) {
-                    c.call(new Request.Unload(name), Response.Done.class);
-                }
-                return rc;
-            });
+            return parent.xl.withHypervisor(spec,
+                    () -> signature.verify(LivepatchFlows.nameOf(file), Files.readAllBytes(file)),
+                    (c, out) -> LivepatchFlows.load(c, out, file,
+                    LivepatchBackend.Action.REPLACE, false, timeout.ns()));
         }
     }
 }

@@ -8,14 +8,16 @@ import java.util.concurrent.Callable;
 import org.xsplice.cli.Cli;
 import org.xsplice.cli.ExitCodes;
 import org.xsplice.cli.VersionProvider;
+import org.xsplice.cli.backend.LivepatchBackend;
+import org.xsplice.cli.hv.BackendOption;
 import org.xsplice.cli.hv.HvContext;
-import org.xsplice.hv.control.ControlClient;
 import org.xsplice.hv.control.ControlException;
 import org.xsplice.hv.control.Request;
 import org.xsplice.hv.control.Response;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -24,12 +26,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code xl}: Xen's toolstack commands against a reference hypervisor, chosen by
- * {@code $XSPLICE_HV} (default: the only one running).
+ * {@code $XSPLICE_HV} (default: the only one running), or, in a Xen dom0, against Xen itself
+ * ({@code --backend}; {@code info} and {@code livepatch} there, the rest is the distribution's xl).
  */
 @Command(name = "xl",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        description = "Xen toolstack for the xsplice reference hypervisor (selected by $XSPLICE_HV).",
+        description = "Xen toolstack for the xsplice reference hypervisor (selected by $XSPLICE_HV) or, in a Xen "
+                + "dom0, for Xen (livepatch and info).",
         subcommands = {
             XlCommand.Info.class,
             XlCommand.Dmesg.class,
@@ -43,6 +47,8 @@ public final class XlCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+    @Mixin
+    BackendOption backend;
 
     public XlCommand(final Map<String, String> env) {
         this.context = new HvContext(env);
@@ -56,11 +62,16 @@ public final class XlCommand implements Callable<Integer> {
 
     /** Runs {@code action} against the selected hypervisor; errors are printed Xen-style. */
     int withHypervisor(final CommandSpec sub, final Action action) {
+        return withHypervisor(sub, () -> { }, action);
+    }
+
+    /** As {@link #withHypervisor(CommandSpec, Action)}, after a check that needs no hypervisor (signatures). */
+    int withHypervisor(final CommandSpec sub, final Check before, final Action action) {
         final PrintWriter err = sub.commandLine().getErr();
         try {
-            final String name = ControlClient.select(context.run(), context.env());
-            try (ControlClient c = ControlClient.connect(context.run(), name)) {
-                return action.run(c, sub.commandLine().getOut());
+            before.run();
+            try (LivepatchBackend b = backend.open(context.env())) {
+                return action.run(b, sub.commandLine().getOut());
             }
         } catch (final ControlException e) {
             err.println("xl: " + e.getMessage() + " (" + e.errno() + ")");
@@ -72,8 +83,13 @@ public final class XlCommand implements Callable<Integer> {
     }
 
     @FunctionalInterface
+    interface Check {
+        void run() throws IOException;
+    }
+
+    @FunctionalInterface
     interface Action {
-        int run(ControlClient client, PrintWriter out) throws IOException;
+        int run(LivepatchBackend backend, PrintWriter out) throws IOException;
     }
 
     @Command(name = "info", header = "Get information about the Xen host", mixinStandardHelpOptions = true)
@@ -86,7 +102,7 @@ public final class XlCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return parent.withHypervisor(spec, (c, out) -> {
-                for (final Response.Field f : c.call(new Request.Info(), Response.InfoReply.class).fields()) {
+                for (final Response.Field f : c.info()) {
                     out.printf("%-23s: %s%n", f.key(), f.value());
                 }
                 out.flush();
@@ -107,7 +123,8 @@ public final class XlCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return parent.withHypervisor(spec, (c, out) -> {
-                out.print(c.call(new Request.Dmesg(clear), Response.Text.class).text());
+                out.print(BackendOption.reference(c, "dmesg").client().call(new Request.Dmesg(clear), Response.Text.class)
+                        .text());
                 out.flush();
                 return ExitCodes.OK;
             });
@@ -126,7 +143,7 @@ public final class XlCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return parent.withHypervisor(spec, (c, out) -> {
-                c.call(new Request.DebugKeys(keys), Response.Done.class);
+                BackendOption.reference(c, "debug-keys").client().call(new Request.DebugKeys(keys), Response.Done.class);
                 return ExitCodes.OK;
             });
         }
@@ -148,7 +165,8 @@ public final class XlCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return parent.withHypervisor(spec, (c, out) -> {
-                final Response.SymbolReply r = c.call(new Request.SymbolQuery(query), Response.SymbolReply.class);
+                final Response.SymbolReply r = BackendOption.reference(c, "symbol").client()
+                        .call(new Request.SymbolQuery(query), Response.SymbolReply.class);
                 if (query.strip().toLowerCase(java.util.Locale.ROOT).startsWith("0x")) {
                     if (r.location().isEmpty()) {
                         throw new ControlException("ENOENT", "no symbol covers address " + query);

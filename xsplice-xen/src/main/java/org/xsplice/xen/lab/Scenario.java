@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One boot of the lab: files to place into dom0, shell commands to run there in order, and a
@@ -17,9 +18,10 @@ import java.util.Objects;
  * @param javaRuntime whether the project's jlink'ed runtime is mounted at {@link XenLab#JAVA_HOME}
  * @param classpath  class path entries (directories or jars) for {@link XenLab#JAVA_LAUNCHER}
  * @param timeout    hard limit for the boot, from starting QEMU until it exits
+ * @param toolstack  the project's tools installed in {@code /opt/xsplice}, if any (implies the runtime)
  */
 public record Scenario(String name, List<String> commands, List<GuestFile> files, boolean javaRuntime,
-                       List<Path> classpath, Duration timeout)
+                       List<Path> classpath, Duration timeout, Optional<Toolstack> toolstack)
 {
     /** The default hard limit of one boot: TCG boots Xen and dom0 in about 15 s on this hardware. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
@@ -54,7 +56,8 @@ public record Scenario(String name, List<String> commands, List<GuestFile> files
         files = List.copyOf(files);
         classpath = List.copyOf(classpath);
         Objects.requireNonNull(timeout, "timeout");
-        if (!classpath.isEmpty() && !javaRuntime)
+        Objects.requireNonNull(toolstack, "toolstack");
+        if ((!classpath.isEmpty() || toolstack.isPresent()) && !javaRuntime)
         {
             throw new IllegalArgumentException("scenario " + name + " has a class path but no Java runtime");
         }
@@ -66,6 +69,13 @@ public record Scenario(String name, List<String> commands, List<GuestFile> files
         {
             throw new IllegalArgumentException("scenario " + name + " has more than 999 commands");
         }
+    }
+
+    /** A scenario without the project's toolstack. */
+    public Scenario(final String name, final List<String> commands, final List<GuestFile> files,
+                    final boolean javaRuntime, final List<Path> classpath, final Duration timeout)
+    {
+        this(name, commands, files, javaRuntime, classpath, timeout, Optional.empty());
     }
 
     /** {@return a builder for a scenario called {@code name}} */
@@ -83,6 +93,7 @@ public record Scenario(String name, List<String> commands, List<GuestFile> files
         private boolean javaRuntime;
         private final List<Path> classpath = new ArrayList<>();
         private Duration timeout = DEFAULT_TIMEOUT;
+        private Optional<Toolstack> toolstack = Optional.empty();
 
         private Builder(final String name)
         {
@@ -121,6 +132,17 @@ public record Scenario(String name, List<String> commands, List<GuestFile> files
             return this;
         }
 
+        /**
+         * Installs the project's tools in dom0 ({@link Toolstack#BIN}), on the Java runtime at
+         * {@link XenLab#JAVA_HOME}.
+         */
+        public Builder toolstack(final Toolstack tools)
+        {
+            javaRuntime = true;
+            toolstack = Optional.of(tools);
+            return this;
+        }
+
         /** Replaces the {@link Scenario#DEFAULT_TIMEOUT default} hard limit of the boot. */
         public Builder timeout(final Duration limit)
         {
@@ -130,7 +152,7 @@ public record Scenario(String name, List<String> commands, List<GuestFile> files
 
         public Scenario build()
         {
-            return new Scenario(name, commands, files, javaRuntime, classpath, timeout);
+            return new Scenario(name, commands, files, javaRuntime, classpath, timeout, toolstack);
         }
     }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.xsplice.xen.lab.internal.CpioWriter;
 import org.xsplice.xen.lab.internal.JavaRuntimeImage;
 import org.xsplice.xen.lab.internal.ResultDisk;
+import org.xsplice.xen.lab.internal.ToolstackImage;
 
 /**
  * The project's real-Xen lab: Debian 12's Xen 4.17 booted under {@code qemu-system-x86_64} with
@@ -266,6 +267,11 @@ public final class XenLab
             if (scenario.javaRuntime())
             {
                 size += Files.copy(JavaRuntimeImage.cpio(cache), out);
+                size = pad(out, size);
+            }
+            if (scenario.toolstack().isPresent())
+            {
+                size += Files.copy(ToolstackImage.cpio(cache, scenario.toolstack().get()), out);
                 size = pad(out, size);
             }
             final CpioWriter cpio = new CpioWriter(out);

@@ -54,6 +54,35 @@ class CpioAndResultDiskTest
     }
 
     @Test
+    void aLinkToAFileIsCopiedAsTheFileALinkToADirectoryIsRefused() throws Exception
+    {
+        // jlink links one module's legal notices to another's: the runtime image has such links.
+        final Path tree = Files.createDirectories(dir.resolve("legal/java.base"));
+        Files.writeString(tree.resolve("LICENSE"), "the licence");
+        Files.createDirectories(dir.resolve("legal/java.sql"));
+        Files.createSymbolicLink(dir.resolve("legal/java.sql/LICENSE"), Path.of("../java.base/LICENSE"));
+        final Path archive = dir.resolve("l.cpio");
+        try (OutputStream out = Files.newOutputStream(archive); CpioWriter w = new CpioWriter(out))
+        {
+            w.copy(dir.resolve("legal"), "/jre/legal");
+        }
+        final Path out = Files.createDirectories(dir.resolve("out"));
+        Tools.check(out, "sh", "-c", "cpio -i --quiet --no-absolute-filenames < " + archive);
+        assertFalse(Files.isSymbolicLink(out.resolve("jre/legal/java.sql/LICENSE")));
+        assertEquals("the licence", Files.readString(out.resolve("jre/legal/java.sql/LICENSE")));
+
+        Files.createSymbolicLink(dir.resolve("legal/all"), Path.of("java.base"));
+        final java.io.IOException e = assertThrows(java.io.IOException.class, () ->
+        {
+            try (CpioWriter w = new CpioWriter(OutputStream.nullOutputStream()))
+            {
+                w.copy(dir.resolve("legal"), "/jre/legal");
+            }
+        });
+        assertTrue(e.getMessage().contains("legal/all"), e.getMessage());
+    }
+
+    @Test
     void resultDiskYieldsFinishedCommandsAndNamesBadRecords() throws Exception
     {
         final Path disk = dir.resolve("results.img");

@@ -44,7 +44,10 @@ public final class CpioWriter implements AutoCloseable
         entry(name, executable ? MODE_EXEC : MODE_FILE, data);
     }
 
-    /** Copies a host file or a whole host directory tree to {@code path} in the guest. */
+    /**
+     * Copies a host file or a whole host directory tree to {@code path} in the guest. A symbolic
+     * link to a file (jlink links the legal notices of one module to another's) becomes a copy.
+     */
     public void copy(final Path host, final String path) throws IOException
     {
         if (!Files.isDirectory(host))
@@ -61,9 +64,9 @@ public final class CpioWriter implements AutoCloseable
         {
             final String rel = host.relativize(p).toString();
             final String target = rel.isEmpty() ? path : path + "/" + rel;
-            if (Files.isSymbolicLink(p))
+            if (Files.isSymbolicLink(p) && !Files.isRegularFile(p))
             {
-                throw new IOException("symbolic links are not copied into the lab: " + p);
+                throw new IOException("symbolic links other than to files are not copied into the lab: " + p);
             }
             if (Files.isDirectory(p))
             {

@@ -20,8 +20,8 @@ import java.util.spi.ToolProvider;
 import java.util.stream.Stream;
 
 /**
- * The Java runtime dom0 runs the project with: a jlink'ed image of the running JDK holding only
- * {@code java.base} (the FFM API lives there), packed as an uncompressed cpio archive rooted at
+ * The Java runtime dom0 runs the project with: a jlink'ed image of the running JDK holding the
+ * modules the project's tools need ({@link #MODULES}), packed as an uncompressed cpio archive rooted at
  * {@code /opt/xsplice/jre} that the lab appends to a boot's initramfs. jlink already compresses
  * the class data, so the archive is not compressed again.
  *
@@ -34,7 +34,13 @@ public final class JavaRuntimeImage
     /** Where the image appears in dom0. */
     public static final String GUEST_HOME = "/opt/xsplice/jre";
 
-    private static final List<String> MODULES = List.of("java.base");
+    /**
+     * FFM lives in java.base; the rest is what jdeps reports for the toolstack's class path:
+     * BouncyCastle (signature checks) needs java.logging, java.naming and java.sql, the reference
+     * hypervisor's control client jdk.net. picocli needs only java.base.
+     */
+    private static final List<String> MODULES = List.of("java.base", "java.logging", "java.naming", "java.sql",
+                                                        "jdk.net");
     private static final List<String> OPTIONS = List.of("--strip-debug", "--no-header-files", "--no-man-pages",
         "--compress=zip-6", "--generate-cds-archive");
 
@@ -74,6 +80,24 @@ public final class JavaRuntimeImage
         }
     }
 
+    /** {@return the runtime image on the host (the same bits as in dom0), built on first use} */
+    public static synchronized Path home(final Path cacheDir) throws IOException
+    {
+        final Path image = cpio(cacheDir).resolveSibling("image");
+        if (!Files.isExecutable(image.resolve("bin/java")))
+        {
+            throw new IOException("runtime image " + image + " is incomplete; remove " + image.getParent()
+                                  + " to rebuild it");
+        }
+        return image;
+    }
+
+    /** {@return the key of this runtime: changes when the JDK, the modules or the jlink options do} */
+    public static String version()
+    {
+        return key();
+    }
+
     private static void jlink(final Path image) throws IOException
     {
         final ToolProvider jlink = ToolProvider.findFirst("jlink")
@@ -109,7 +133,7 @@ public final class JavaRuntimeImage
         }
     }
 
-    private static void deleteTree(final Path root) throws IOException
+    static void deleteTree(final Path root) throws IOException
     {
         if (!Files.exists(root))
         {

@@ -1,10 +1,9 @@
-package org.xsplice.cli.expert;
+package org.xsplice.cli.hv;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Optional;
 
-import org.xsplice.cli.ExitCodes;
+import org.xsplice.hv.control.ControlException;
 import org.xsplice.hypervisor.trust.SignatureGate;
 import org.xsplice.payload.PayloadException;
 import org.xsplice.sign.Policy;
@@ -15,9 +14,10 @@ import picocli.CommandLine.Option;
 /**
  * The toolstack's own signature check, run before a payload leaves this machine: it protects
  * a hypervisor that cannot check signatures itself (real Xen) with the same policy the
- * reference hypervisor enforces at upload.
+ * reference hypervisor enforces at upload. Shared by {@code xen-xsplice upload|load} and
+ * {@code xl livepatch load|replace}.
  */
-final class SignatureOptions {
+public final class SignatureOptions {
     @Option(names = "--require-signature",
             description = "Refuse to upload unless the payload is signed by a certificate in --keyring")
     boolean require;
@@ -27,28 +27,24 @@ final class SignatureOptions {
     Path revoked;
 
     /**
-     * Checks {@code bytes} when {@code --require-signature} was given.
+     * Checks {@code bytes} when {@code --require-signature} was given; does nothing otherwise.
      *
-     * @return an exit code when the payload must not be uploaded (the reason printed as
-     *         {@code xen-xsplice: WHAT failed: ERRNO: message}), or empty to go on
+     * @throws ControlException why the payload must not be uploaded, with the reference
+     *                          hypervisor's errno and message (EKEYREJECTED, ENOKEY, ...)
      */
-    Optional<Integer> refuse(final String what, final String name, final byte[] bytes, final PrintWriter err) {
+    public void verify(final String name, final byte[] bytes) throws ControlException {
         if (!require) {
-            return Optional.empty();
+            return;
         }
         if (null == keyring) {
-            err.println("xen-xsplice: " + what + " failed: EINVAL: --require-signature needs --keyring DIR");
-            return Optional.of(ExitCodes.ERROR);
+            throw new ControlException("EINVAL", "--require-signature needs --keyring DIR");
         }
         try {
             SignatureGate.load(Optional.of(keyring), Optional.ofNullable(revoked), Policy.REQUIRE).admit(name, bytes);
-            return Optional.empty();
         } catch (final PayloadException e) {
-            err.println("xen-xsplice: " + what + " failed: " + e.errno().name() + ": " + e.getMessage());
-            return Optional.of(ExitCodes.ERROR);
+            throw new ControlException(e.errno().name(), e.getMessage());
         } catch (final SigningException e) {
-            err.println("xen-xsplice: " + what + " failed: EINVAL: " + e.getMessage());
-            return Optional.of(ExitCodes.ERROR);
+            throw new ControlException("EINVAL", e.getMessage());
         }
     }
 }

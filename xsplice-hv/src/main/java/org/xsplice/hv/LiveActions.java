@@ -355,8 +355,10 @@ public final class LiveActions implements AutoCloseable {
      */
     private LoadedPayload start(final ActionPlan plan, final long timeoutNs) {
         final long work;
+        final long table;
         try {
-            work = records.stageWork(plan.writes(), records.stage(recordsAfter(plan)));
+            table = records.stage(recordsAfter(plan));
+            work = records.stageWork(plan.writes(), table);
         } catch (final IOException e) {
             throw new PayloadException(Errno.EIO, "staging the " + plan.action().verb() + " of '" + plan.target().name()
                     + "' in the hypervisor: " + e.getMessage(), e);
@@ -367,11 +369,11 @@ public final class LiveActions implements AutoCloseable {
         registry.replace(waiting);
         messages.remove(p.name());
         pending = p.name();
-        worker.execute(() -> run(plan, work, timeoutNs));
+        worker.execute(() -> run(plan, work, table, timeoutNs));
         return waiting;
     }
 
-    private void run(final ActionPlan plan, final long work, final long timeoutNs) {
+    private void run(final ActionPlan plan, final long work, final long table, final long timeoutNs) {
         int rc;
         String why = null;
         long pause = 0;
@@ -393,6 +395,7 @@ public final class LiveActions implements AutoCloseable {
                 Thread.sleep(1);
             }
             CrashPoint.at(CrashPoint.Step.OUTCOME);
+            rc = outcome(rc, table);
             pause = driver.lastPauseNs();
             wait = driver.lastWaitNs();
             // A retry cut short by the deadline reports why the earlier attempts were refused.
@@ -404,7 +407,8 @@ public final class LiveActions implements AutoCloseable {
                 why = String.format("CPU%d did not reach the rendezvous within %.1f ms", driver.lastAbsentCpu(),
                         wait / 1e6);
             } else if (0 != rc) {
-                why = describe(plan, (int) driver.lastFailedIndex(), rc);
+                why = describe(plan, (int) driver.lastFailedIndex(), rc)
+                        + (driver.lastIoFailure().isEmpty() ? "" : " (hypervisor memory: " + driver.lastIoFailure() + ")");
             }
             if (driver.stragglers() > 0) {
                 System.err.println("xsplice-hv: " + driver.stragglers() + " CPU(s) had not left the rendezvous "
@@ -436,6 +440,28 @@ public final class LiveActions implements AutoCloseable {
                 notifyAll();
             }
         }
+    }
+
+    /**
+     * The hypervisor's word on the outcome: the master publishes the staged table exactly when
+     * every write succeeded, so that, not the driver's report, decides (a driver that lost
+     * sight of the master after committing would otherwise record a failure over a success).
+     */
+    private int outcome(final int reported, final long table) {
+        final long published;
+        try {
+            published = records.published();
+        } catch (final IOException e) {
+            return 0 == reported ? -Errno.EIO.number() : reported;
+        }
+        if (published == table) {
+            if (0 != reported) {
+                System.err.println("xsplice-hv: the rendezvous reported " + reported + " (" + driver.lastIoFailure()
+                        + ") but the hypervisor published the action's records: it succeeded");
+            }
+            return 0;
+        }
+        return 0 == reported ? -Errno.EIO.number() : reported;
     }
 
     private void finish(final ActionPlan plan, final int rc, final String why) {

@@ -9,6 +9,7 @@
 #include <xen/lib.h>
 #include <xen/livepatch.h>
 #include <xen/sched.h>
+#include <xen/setup.h>
 #include <cpuid.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -95,6 +96,20 @@ static void kick_all(void)
     }
 }
 
+extern const char __executable_start[], _etext[];
+
+/* Only hypervisor text or the payload area may be written (and read without a fault): a
+ * work list naming anything else is refused before anything is touched. */
+static bool writable_range(uint64_t addr, uint32_t len)
+{
+    uint64_t text = (uint64_t)(uintptr_t)__executable_start, etext = (uint64_t)(uintptr_t)_etext;
+    uint64_t area = (uint64_t)(uintptr_t)xsplice_payload_area;
+
+    if (addr + len < addr)
+        return false;
+    return (addr >= text && addr + len <= etext) || (addr >= area && addr + len <= area + PAYLOAD_AREA_SIZE);
+}
+
 /* Restores writes last..0, newest first, so overlapping writes unwind in order. */
 static void restore_writes(const struct livepatch_work *w, int64_t last)
 {
@@ -124,6 +139,10 @@ int livepatch_run_work(const struct livepatch_work *w, int64_t *failed)
         if (!x->len || x->len > LIVEPATCH_WRITE_MAX) {
             *failed = (int64_t)i;
             return -EINVAL;
+        }
+        if (!writable_range(x->addr, x->len)) {
+            *failed = (int64_t)i;
+            return -EFAULT;
         }
         /* Someone else changed the text since the driver planned: touch nothing. */
         if ((x->flags & LIVEPATCH_WRITE_CHECK_LIVE) && memcmp((const void *)(uintptr_t)x->addr, x->expect, x->len)) {

@@ -164,7 +164,13 @@ public final class LiveActions implements AutoCloseable {
 
     /** Publishes the records as the registry and the stack are now (synchronous changes). */
     private void publish() throws IOException {
-        records.publish(records.stage(records(registry.list(), stack.applied(), stack::wasReverted)));
+        publishWithout(null);
+    }
+
+    /** As {@link #publish}, leaving payload {@code gone} (or none, when null) out. */
+    private void publishWithout(final String gone) throws IOException {
+        records.publish(records.stage(records(registry.list().stream().filter(q -> !q.name().equals(gone)).toList(),
+                stack.applied(), stack::wasReverted)));
     }
 
     /** {@return the records of {@code payloads} with {@code applied} as the applied stack} */
@@ -314,10 +320,22 @@ public final class LiveActions implements AutoCloseable {
             throw new PayloadException(Errno.EBUSY, "an action on payload '" + name + "' is in progress");
         }
         awaitIdleOrBusy();
-        registry.unload(name);
+        final LoadedPayload p = registry.get(name);
+        if (PayloadState.CHECKED != p.state()) {
+            registry.unload(name);                // refuses with the registry's EBUSY message
+        }
+        // Records first: a supervisor that dies inside the unload leaves a payload the records
+        // no longer name (its memory is simply free to the next one), never a record of a
+        // payload whose pages were already taken away.
+        publishWithout(name);
+        try {
+            registry.unload(name);
+        } catch (final PayloadException e) {
+            publish();                            // still loaded: record it again
+            throw e;
+        }
         stack.forget(name);
         messages.remove(name);
-        publish();
     }
 
     /** {@return why the last action on {@code name} failed, if it did} */

@@ -104,8 +104,9 @@ public final class LiveActions implements AutoCloseable {
                 throw new PayloadException(Errno.EIO, "the hypervisor's records say payload '" + r.name() + "' is " + r.state()
                         + " at applied position " + r.appliedPos());
             }
-            if (0 == r.file()) {
-                throw new PayloadException(Errno.EIO, "payload '" + r.name() + "' has no kept file in the records: cannot recover it");
+            if (0 == r.file() || r.fileSize() <= 0 || r.fileSize() > org.xsplice.hypervisor.loader.PayloadLoader.MAX_SIZE) {
+                throw new PayloadException(Errno.EIO, "payload '" + r.name() + "' has no kept file in the records (0x"
+                        + Long.toHexString(r.file()) + ", " + r.fileSize() + " bytes): cannot recover it");
             }
             final byte[] file = hv.memory().read(r.file(), (int) r.fileSize());
             final LoadedPayload p;
@@ -322,7 +323,8 @@ public final class LiveActions implements AutoCloseable {
         awaitIdleOrBusy();
         final LoadedPayload p = registry.get(name);
         if (PayloadState.CHECKED != p.state()) {
-            registry.unload(name);                // refuses with the registry's EBUSY message
+            throw new PayloadException(Errno.EBUSY, "payload '" + name + "' is " + p.state()
+                    + "; only a CHECKED payload can be unloaded (revert it first)");
         }
         // Records first: a supervisor that dies inside the unload leaves a payload the records
         // no longer name (its memory is simply free to the next one), never a record of a

@@ -5,7 +5,10 @@
  * image, so symbol values are run-time addresses) and checks the symbol's size against the
  * layout it expects: a size mismatch means the two sides were built from different headers.
  * It reads and writes them through /proc/PID/mem (pread/pwrite; a write goes through even to
- * read-only pages, so no text page is ever writable inside the process).
+ * read-only pages, so no text page is ever writable inside the process). The supervisor
+ * plans and stages; the hypervisor's text is changed by the hypervisor's own master CPU
+ * (livepatch_master_act), likewise through its own /proc/self/mem, and the patch state lives
+ * here (livepatch_state), so a supervisor that dies loses nothing.
  *
  * Ordering: a pwrite/pread on /proc/PID/mem takes the target's mmap lock (a locked
  * instruction on x86, i.e. a full barrier) and copies with ordinary stores, so two pwrites

@@ -1,21 +1,30 @@
 /*
  * The hypervisor's half of live patching (Xen: xen/common/livepatch.c): the rendezvous
- * point every pCPU passes, the registry of payload regions the driver fills in, and the
- * 'x' debug key. Loading and patching are done by the driver (the Java side) through
- * memory writes; see include/public/xsplice.h for the protocol.
+ * point every pCPU passes, the master CPU that carries out an action's text writes while
+ * every other CPU is parked and publishes the new patch state, the registry of payload
+ * regions the driver fills in, and the 'x' debug key. Loading, planning and the stack check
+ * are done by the driver (the Java side); see include/public/xsplice.h for the protocol.
  */
 #include <xen/config.h>
 #include <xen/lib.h>
 #include <xen/livepatch.h>
 #include <xen/sched.h>
+#include <xen/setup.h>
 #include <cpuid.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 struct livepatch_rendezvous livepatch_rendezvous __aligned(SMP_CACHE_BYTES);
 struct livepatch_region_table *livepatch_regions;
 uint64_t livepatch_regions_gen;
+struct livepatch_state livepatch_state __aligned(SMP_CACHE_BYTES);
+
+/* The core's own /proc/self/mem, opened at boot: the master writes text through it, so no
+ * text page is ever made writable (a write through it ignores page protections). */
+static int self_mem_fd = -1;
 
 _Static_assert(sizeof(struct livepatch_cpu) == 128, "livepatch_cpu layout");
 _Static_assert(sizeof(struct livepatch_rendezvous) == 128 + 128 * NR_CPUS, "rendezvous layout");
@@ -27,6 +36,17 @@ _Static_assert(sizeof(struct exception_table_entry) == 8, "extable layout");
 _Static_assert(sizeof(struct xsplice_mbox) == XSPLICE_MBOX_SIZE, "mbox layout");
 _Static_assert(sizeof(struct xsplice_ctl) == 1024, "ctl layout");
 _Static_assert(sizeof(struct cpu_stats) == 128, "cpu_stats layout");
+_Static_assert(offsetof(struct livepatch_rendezvous, master) == 64, "rendezvous master layout");
+_Static_assert(offsetof(struct livepatch_rendezvous, cpu) == 128, "rendezvous cpu layout");
+_Static_assert(sizeof(struct livepatch_write) == 128, "write layout");
+_Static_assert(sizeof(struct livepatch_work) == 64, "work layout");
+_Static_assert(sizeof(struct livepatch_state) == 64, "state layout");
+_Static_assert(sizeof(struct livepatch_fstate) == 48, "fstate layout");
+_Static_assert(sizeof(struct livepatch_record) == 256, "record layout");
+_Static_assert(offsetof(struct livepatch_record, applied_pos) == 224, "record layout");
+_Static_assert(sizeof(struct livepatch_record_table) == 64, "record table layout");
+_Static_assert(64 + 128 * LIVEPATCH_WORK_MAX <= XSPLICE_WORK_SIZE, "work list fits its buffer");
+_Static_assert(XSPLICE_STATE_OFFSET + XSPLICE_WORK_SIZE + 2 * XSPLICE_TABLE_SIZE == XSPLICE_META_SIZE, "meta region");
 
 #define STUCK_LIMIT_DEFAULT_NS 2000000000LL
 
@@ -66,16 +86,156 @@ static inline void rendezvous_relax(unsigned int *spins)
     }
 }
 
+static void kick_all(void)
+{
+    uint64_t one = 1;
+
+    for (unsigned int i = 0; i < nr_cpu_ids; i++) {
+        /* A failed kick only delays that CPU by one 1 ms sleep slice. */
+        ssize_t n = write(cpu_info[i].ipi_fd, &one, sizeof(one));
+        (void)n;
+    }
+}
+
+extern const char __executable_start[], _etext[];
+
+/* Only hypervisor text or the payload area may be written (and read without a fault): a
+ * work list naming anything else is refused before anything is touched. */
+static bool writable_range(uint64_t addr, uint32_t len)
+{
+    uint64_t text = (uint64_t)(uintptr_t)__executable_start, etext = (uint64_t)(uintptr_t)_etext;
+    uint64_t area = (uint64_t)(uintptr_t)xsplice_payload_area;
+
+    if (addr + len < addr)
+        return false;
+    return (addr >= text && addr + len <= etext) || (addr >= area && addr + len <= area + PAYLOAD_AREA_SIZE);
+}
+
+/* Restores writes last..0, newest first, so overlapping writes unwind in order. */
+static void restore_writes(const struct livepatch_work *w, int64_t last)
+{
+    for (int64_t i = last; i >= 0; i--) {
+        const struct livepatch_write *x = &w->write[i];
+        ssize_t n = pwrite(self_mem_fd, x->expect, x->len, (off_t)x->addr);
+        (void)n;                          /* nothing better to do: the verify below fails then */
+    }
+}
+
+/*
+ * Carries out a work list, all or nothing (Xen: the arch_livepatch_apply/revert loop plus
+ * was_action_consistent). Runs on the master with every other CPU parked: no allocation, no
+ * lock; each step is a memcmp of readable text or a pwrite on /proc/self/mem.
+ *
+ * Returns 0, or -errno with *failed = the index of the write at fault and nothing changed.
+ */
+int livepatch_run_work(const struct livepatch_work *w, int64_t *failed)
+{
+    uint64_t n = w->nr;
+
+    *failed = -1;
+    if (n > LIVEPATCH_WORK_MAX || self_mem_fd < 0)
+        return -EINVAL;
+    for (uint64_t i = 0; i < n; i++) {
+        const struct livepatch_write *x = &w->write[i];
+        if (!x->len || x->len > LIVEPATCH_WRITE_MAX) {
+            *failed = (int64_t)i;
+            return -EINVAL;
+        }
+        if (!writable_range(x->addr, x->len)) {
+            *failed = (int64_t)i;
+            return -EFAULT;
+        }
+        /* Someone else changed the text since the driver planned: touch nothing. */
+        if ((x->flags & LIVEPATCH_WRITE_CHECK_LIVE) && memcmp((const void *)(uintptr_t)x->addr, x->expect, x->len)) {
+            *failed = (int64_t)i;
+            return -ESTALE;
+        }
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        const struct livepatch_write *x = &w->write[i];
+        ssize_t r = pwrite(self_mem_fd, x->bytes, x->len, (off_t)x->addr);
+        if (r != (ssize_t)x->len) {
+            int err = r < 0 ? errno : EIO;
+            *failed = (int64_t)i;
+            restore_writes(w, (int64_t)i);  /* a short write may have changed part of range i */
+            return -err;
+        }
+    }
+    /* Every range holds its final bytes (Xen: was_action_consistent). */
+    for (uint64_t i = 0; i < n; i++) {
+        const struct livepatch_write *x = &w->write[i];
+        if (memcmp((const void *)(uintptr_t)x->addr, x->fin, x->len)) {
+            *failed = (int64_t)i;
+            restore_writes(w, (int64_t)n - 1);
+            return -EIO;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The master's part of a committed rendezvous (Xen: the master branch of
+ * livepatch_do_action's rendezvous). Everything after the driver's commit happens here, so a
+ * driver that dies once it committed cannot leave the action half done.
+ */
+static void livepatch_master_act(struct livepatch_rendezvous *r, uint64_t gen, unsigned int cpu)
+{
+    s_time_t t0 = NOW();
+    int64_t failed = -1;
+    int rc = 0;
+
+    /* Dekker with a CPU leaving at the deadline (it clears arrived, fences, reads acting): we
+     * read acting == gen before this fence, so either it saw acting and stays, or we see its
+     * arrived cleared below and do nothing. */
+    smp_mb();
+    for (unsigned int i = 0; i < r->nr_cpus; i++) {
+        if (load_acquire(&r->cpu[i].arrived) != gen) {
+            rc = -EBUSY;
+            break;
+        }
+    }
+    if (!rc) {
+        const struct livepatch_work *w = (const struct livepatch_work *)(uintptr_t)ACCESS_ONCE(r->work);
+        if (w) {
+            rc = livepatch_run_work(w, &failed);
+            /* The commit point: the records after the action, in one release store (the
+             * writes are complete and verified). */
+            if (!rc && w->table) {
+                store_release(&livepatch_state.table, w->table);
+                livepatch_state.generation++;
+            }
+        }
+    }
+    r->rc = rc;
+    r->failed = failed;
+    r->master_cpu = cpu;
+    r->master_ns = (uint64_t)(NOW() - t0);
+    /* Release: a driver that sees done == gen sees rc/failed and the published table. */
+    store_release(&r->done, gen);
+    ACCESS_ONCE(r->do_work) = 0;
+    store_release(&r->release, gen);
+    kick_all();
+}
+
+/* {@return true if this CPU won the master role for gen (one CAS; later callers lose)} */
+static bool claim_master(struct livepatch_rendezvous *r, uint64_t gen)
+{
+    uint64_t m = load_acquire(&r->master);
+
+    return m != gen && __atomic_compare_exchange_n(&r->master, &m, gen, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 /*
  * The slow path of check_for_livepatch_work(): park here until the driver releases this
- * CPU. Kept out of line (and out of the hot exit paths) so the check itself is one load.
+ * CPU, or until the master (maybe this CPU) has done the committed action. Kept out of line
+ * (and out of the hot exit paths) so the check itself is one load.
  */
 noinline __attribute__((cold)) void do_livepatch_work(void)
 {
     struct livepatch_rendezvous *r = &livepatch_rendezvous;
     unsigned int cpu = smp_processor_id();
     struct livepatch_cpu *c = &r->cpu[cpu];
-    /* Acquire: deadline/acting/cpu_action written before generation are seen. */
+    /* Acquire: deadline/acting/work written before generation are seen. */
     uint64_t gen = load_acquire(&r->generation);
     unsigned int spins = 0;
     bool released = false;
@@ -88,7 +248,8 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
     c->fp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
     c->pc = (uint64_t)(uintptr_t)__builtin_return_address(0);
     t0 = NOW();
-    /* Release: the driver that sees arrived == gen also sees sp/fp/pc. */
+    c->arrive_ns = (uint64_t)t0;
+    /* Release: the driver that sees arrived == gen also sees sp/fp/pc and arrive_ns. */
     store_release(&c->arrived, gen);
 
     for (;;) {
@@ -97,14 +258,19 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
             break;
         }
         if (load_acquire(&r->acting) == gen) {
+            if (claim_master(r, gen)) {
+                livepatch_master_act(r, gen, cpu);
+                released = true;
+                break;
+            }
             limit = ACCESS_ONCE(r->stuck_limit_ns) ? (s_time_t)r->stuck_limit_ns : STUCK_LIMIT_DEFAULT_NS;
             if (NOW() - t0 > limit)
-                panic("livepatch: CPU%u parked for rendezvous %lu, not released after %lld ms",
+                panic("livepatch: CPU%u parked for rendezvous %lu, not released by the master after %lld ms",
                       cpu, (unsigned long)gen, (long long)(limit / 1000000));
         } else if (NOW() > (s_time_t)ACCESS_ONCE(r->deadline)) {
             /* Leave at the deadline, unless the driver committed meanwhile. Dekker with the
-             * driver's "store acting; load arrived": the fence orders our store before our
-             * load, so at least one side sees the other's write. */
+             * master's "load acting; fence; load arrived": the fence orders our store before
+             * our load, so at least one side sees the other's write. */
             store_release(&c->arrived, 0);
             smp_mb();
             if (ACCESS_ONCE(r->acting) == gen) {
@@ -123,7 +289,8 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
         store_release(&c->action_done, gen);
         c->rendezvous++;
     }
-    c->wait_ns = (uint64_t)(NOW() - t0);
+    c->leave_ns = (uint64_t)NOW();
+    c->wait_ns = c->leave_ns - (uint64_t)t0;
     store_release(&c->left, gen);
     serialise();
 }
@@ -164,6 +331,9 @@ noinline uint64_t xsplice_test_sleeper(uint64_t ms)
 
 void livepatch_init(void)
 {
+    self_mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+    if (self_mem_fd < 0)
+        printk("livepatch: cannot open /proc/self/mem (%s): actions will fail with EINVAL\n", strerror(errno));
     livepatch_rendezvous.nr_cpus = nr_cpu_ids;
     for (unsigned int i = 0; i < nr_cpu_ids; i++) {
         livepatch_rendezvous.cpu[i].stack_lo = (uint64_t)(uintptr_t)cpu_info[i].stack;

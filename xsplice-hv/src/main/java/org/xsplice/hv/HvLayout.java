@@ -45,6 +45,19 @@ public final class HvLayout {
         public static final long CPU_ACTION = 40;
         public static final long UCODE_REV = 48;
         public static final long STUCK_LIMIT_NS = 56;
+        /** Generation a CPU claimed the master role for. */
+        public static final long MASTER = 64;
+        /** The staged {@code struct livepatch_work} for this generation, 0 = none. */
+        public static final long WORK = 72;
+        /** Master: generation whose work is finished. */
+        public static final long DONE = 80;
+        /** Master: 0 or -errno of that work. */
+        public static final long RC = 88;
+        /** Master: index of the write that failed, -1. */
+        public static final long FAILED = 96;
+        public static final long MASTER_CPU = 104;
+        /** Master: ns from its claim to the release. */
+        public static final long MASTER_NS = 112;
         public static final long CPU = 128;
         public static final long CPU_SIZE = 128;
         /** Offsets inside one {@code struct livepatch_cpu}. */
@@ -60,6 +73,8 @@ public final class HvLayout {
         public static final long CPU_WAIT_NS = 72;
         public static final long CPU_TIMEOUTS = 80;
         public static final long CPU_RENDEZVOUS = 88;
+        public static final long CPU_ARRIVE_NS = 96;
+        public static final long CPU_LEAVE_NS = 104;
         public static final int CPU_ACTION_NONE = 0;
         public static final int CPU_ACTION_UCODE = 1;
 
@@ -90,6 +105,81 @@ public final class HvLayout {
         public static final long EXTABLE_ENTRY_SIZE = 8;
 
         private Regions() {
+        }
+    }
+
+    /**
+     * The meta region at the top of the payload area (never handed to payloads): the two
+     * region-table buffers, then the state area (work list and two record-table buffers).
+     */
+    public static final class Meta {
+        public static final long SIZE = 4L << 20;
+        public static final long REGION_BUFFER = 1L << 20;
+        public static final long STATE_OFFSET = 2L << 20;
+        public static final long WORK_SIZE = 1L << 20;
+        public static final long TABLE_SIZE = 512L << 10;
+
+        private Meta() {
+        }
+    }
+
+    /** {@code struct livepatch_work} and {@code struct livepatch_write}: what the master runs. */
+    public static final class Work {
+        public static final long HEADER = 64;
+        public static final long NR = 0;
+        public static final long TABLE = 8;
+        public static final long WRITE_SIZE = 128;
+        public static final long ADDR = 0;
+        public static final long LEN = 8;
+        public static final long FLAGS = 12;
+        public static final long EXPECT = 16;
+        public static final long BYTES = 48;
+        public static final long FIN = 80;
+        public static final int WRITE_MAX = 32;
+        public static final int CHECK_LIVE = 1;
+        public static final int MAX = 4096;
+
+        private Work() {
+        }
+    }
+
+    /** {@code struct livepatch_state} (symbol) and the record tables it points to. */
+    public static final class State {
+        public static final String SYMBOL = "livepatch_state";
+        public static final long SIZE = 64;
+        public static final long TABLE = 0;
+        public static final long GENERATION = 8;
+        public static final long MAGIC = 0x31544154534c5058L;
+        public static final long TABLE_HEADER = 64;
+        public static final long T_MAGIC = 0;
+        public static final long T_NR = 8;
+        public static final long T_NR_APPLIED = 16;
+        public static final long T_BYTES = 24;
+        public static final long RECORD = 256;
+        public static final int NAME_SIZE = 128;
+        public static final long R_BASE = 128;
+        public static final long R_SIZE = 136;
+        public static final long R_TEXT_ADDR = 144;
+        public static final long R_TEXT_SIZE = 152;
+        public static final long R_RW_ADDR = 160;
+        public static final long R_RW_SIZE = 168;
+        public static final long R_RO_ADDR = 176;
+        public static final long R_RO_SIZE = 184;
+        public static final long R_FILE = 192;
+        public static final long R_FILE_SIZE = 200;
+        public static final long R_STATE = 208;
+        public static final long R_RC = 212;
+        public static final long R_NR_FUNCS = 216;
+        public static final long R_FLAGS = 220;
+        public static final long R_APPLIED_POS = 224;
+        public static final int FLAG_REVERTED = 1;
+        public static final long FSTATE = 48;
+        public static final long F_PATCH_ADDR = 0;
+        public static final long F_LEN = 8;
+        public static final long F_APPLIED = 12;
+        public static final long F_SAVED = 16;
+
+        private State() {
         }
     }
 

@@ -11,28 +11,36 @@ import org.xsplice.hv.internal.Linux;
 
 /**
  * Drives one rendezvous of every pCPU of the reference hypervisor (Xen's
- * {@code livepatch_do_action} under {@code stop_machine}-like conditions) and runs an action
- * while all of them are parked in {@code do_livepatch_work()}.
+ * {@code livepatch_do_action} under {@code stop_machine}-like conditions). The driver parks
+ * the CPUs, runs its checks on them (the stack check), and commits; from the commit on, the
+ * hypervisor's master CPU carries out the staged work list and publishes the new patch state
+ * alone, so a driver that dies at any point leaves either nothing changed or the whole action
+ * done.
  *
  * <pre>
  *  driver                                     each pCPU (C core)
  *  ------                                     ------------------
- *  deadline, acting=0, release=0, action
+ *  deadline, acting=0, release=0, action, work
  *  generation = gen          (pwrite: full barrier between writes)
  *  do_work = 1 ; kick all ------------------> check_for_livepatch_work(): do_work != 0
  *                                             publish sp/fp/pc ; arrived = gen (release)
  *  spin: every arrived == gen ? <-----------  spin, then sleep 1 ms slices
  *     (deadline passed: EBUSY, nothing done)  (deadline passed, acting != gen: leave)
- *  acting = gen ; re-read arrived (Dekker)
- *  ACTION (all parked)
- *  do_work = 0 ; release = gen ; kick all --> release == gen: cpu_action, left = gen,
- *  spin: every left == gen ?                  cpuid (serialising), back to work
+ *  CHECK (stack walk of the parked CPUs)
+ *     refused: do_work = 0 ; release = gen -> leave, nothing done
+ *  COMMIT: acting = gen ; kick all ---------> first CPU to see it wins the master CAS:
+ *                                               every CPU still parked? (Dekker) else EBUSY
+ *                                               compare, write, verify (or restore all)
+ *                                               publish the records (one 8-byte store)
+ *                                               rc ; done = gen ; do_work = 0 ; release = gen
+ *  spin: done == gen, every left == gen <---- cpu_action, left = gen, cpuid, back to work
  * </pre>
  *
  * <p>Hot path rules: between the request and the confirmation nothing is allocated and no lock
  * is taken; every access goes through segments owned by this driver ({@link Linux#preadRaw},
  * {@link Linux#pwriteRaw}) and failures are negative errno sentinels, not exceptions. Every
- * spin is bounded by the deadline (arrival) or by {@link #LEAVE_LIMIT_NS} (leaving).
+ * spin is bounded by the deadline (arrival), by {@link #MASTER_LIMIT_NS} (the master) or by
+ * {@link #LEAVE_LIMIT_NS} (leaving).
  *
  * <p>Memory ordering: every access is a pread or pwrite on {@code /proc/PID/mem}; each takes
  * the target's mmap lock (a locked instruction: a full barrier) and completes before the next
@@ -47,21 +55,31 @@ public final class RendezvousDriver implements AutoCloseable {
     public static final long DEFAULT_TIMEOUT_NS = 30_000_000L;
     /** How long released CPUs may take to leave before the driver reports them (they are running then). */
     public static final long LEAVE_LIMIT_NS = 2_000_000_000L;
+    /**
+     * How long the driver waits for the master after committing: beyond the CPUs' own stuck
+     * limit (2 s), after which they panic, so the driver never reports a result the
+     * hypervisor did not reach.
+     */
+    public static final long MASTER_LIMIT_NS = 3_000_000_000L;
     /** {@link #run} result: not every CPU arrived before the deadline; nothing was done. */
     public static final int EBUSY = -16;
     /** {@link #run} result: the hypervisor's memory could not be accessed. */
     public static final int EIO = -5;
+    /** {@link #run} result: committed, but the master did not finish within {@link #MASTER_LIMIT_NS}. */
+    public static final int ETIMEDOUT = -110;
 
-    /** What runs while every CPU is parked. */
+    /** What the driver checks while every CPU is parked, before it commits. */
     @FunctionalInterface
-    public interface ParkedAction {
+    public interface ParkedCheck {
         /**
-         * Runs on the driver's thread while every pCPU is parked; may read the CPUs' published
-         * state through {@code parked}. Should not allocate or block on locks.
+         * Runs on the driver's thread while every pCPU is parked (before the commit: a CPU
+         * may still leave at the deadline, which the master then notices); may read the CPUs'
+         * published state through {@code parked}. Must not write the hypervisor, allocate or
+         * block on locks.
          *
-         * @return 0, or a negative errno (the action must have undone its own writes then)
+         * @return 0 to commit, or a negative errno: release the CPUs without acting
          */
-        int act(RendezvousDriver parked);
+        int check(RendezvousDriver parked);
     }
 
     private final int memFd;
@@ -77,8 +95,15 @@ public final class RendezvousDriver implements AutoCloseable {
     private long lastWaitNs;
     private long lastPauseNs;
     private long lastLeaveNs;
+    private long lastParkedNs;
     private int lastAbsentCpu = -1;
     private int stragglers;
+    private long lastFailed = -1;
+    /** The last failed access to the hypervisor's memory: its offset in the block and its result (-errno or a short count). */
+    private long lastIoOffset = -1;
+    private long lastIoResult;
+    private long lastMasterNs;
+    private int lastMasterCpu = -1;
 
     /** @param hv the hypervisor whose CPUs this driver parks */
     public RendezvousDriver(final HypervisorProcess hv) {
@@ -108,16 +133,23 @@ public final class RendezvousDriver implements AutoCloseable {
      * @param timeoutNs  how long the CPUs have to arrive; 0 means {@link #DEFAULT_TIMEOUT_NS}
      * @param cpuAction  {@link Rendezvous#CPU_ACTION_NONE} or {@link Rendezvous#CPU_ACTION_UCODE}, run by each CPU at release
      * @param ucodeRev   the argument of the microcode action
-     * @param action     what to do while all are parked, or {@code null} for nothing
-     * @return 0, {@link #EBUSY} (not all arrived in time: nothing done), {@link #EIO}, or the action's negative errno
+     * @param work       address of a staged {@code struct livepatch_work} the master runs, or 0
+     * @param check      what to verify on the parked CPUs before committing, or {@code null}
+     * @return 0, {@link #EBUSY} (not all arrived in time, or one left before the commit took:
+     *         nothing done), {@link #EIO}, the check's negative errno (nothing done), or the
+     *         master's negative errno (every write undone; {@link #lastFailedIndex()} names it)
      */
-    public int run(final long timeoutNs, final int cpuAction, final long ucodeRev, final ParkedAction action) {
+    public int run(final long timeoutNs, final int cpuAction, final long ucodeRev, final long work, final ParkedCheck check) {
         final long t0 = System.nanoTime();
         final long deadline = t0 + (0 == timeoutNs ? DEFAULT_TIMEOUT_NS : timeoutNs);
         lastAbsentCpu = -1;
         stragglers = 0;
         lastPauseNs = 0;
         lastLeaveNs = 0;
+        lastParkedNs = 0;
+        lastFailed = -1;
+        lastMasterNs = 0;
+        lastMasterCpu = -1;
         if (!getLongVolatile(Rendezvous.GENERATION)) {
             return EIO;
         }
@@ -126,18 +158,19 @@ public final class RendezvousDriver implements AutoCloseable {
         // flag and then acquires the generation sees the rest (each pwrite is a full barrier).
         if (!putLongVolatile(Rendezvous.DEADLINE, deadline) || !putLongVolatile(Rendezvous.ACTING, 0)
                 || !putLongVolatile(Rendezvous.RELEASE, 0) || !putIntVolatile(Rendezvous.CPU_ACTION, cpuAction)
-                || !putLongVolatile(Rendezvous.UCODE_REV, ucodeRev) || !putLongVolatile(Rendezvous.GENERATION, gen)
-                || !putIntVolatile(Rendezvous.DO_WORK, 1)) {
+                || !putLongVolatile(Rendezvous.UCODE_REV, ucodeRev) || !putLongVolatile(Rendezvous.WORK, work)
+                || !putLongVolatile(Rendezvous.GENERATION, gen) || !putIntVolatile(Rendezvous.DO_WORK, 1)) {
             return abort(gen);
         }
         // After the flag: an idle CPU sets its idle mark before it reads the flag (full fence in
         // C), so either it sees do_work = 1 or it sleeps and this kick wakes it.
         kickAll();
+        CrashPoint.at(CrashPoint.Step.FLAG);
         boolean all = false;
         int spins = 0;
         while (!all) {
             // The deadline first: CPUs leave by themselves once it passed, so a late "all
-            // arrived" would only race with them (the commit below would catch it anyway).
+            // arrived" would only race with them (the master's check would catch it anyway).
             final boolean late = System.nanoTime() - deadline > 0;
             if (!snapshotVolatile()) {
                 return abort(gen);
@@ -153,27 +186,80 @@ public final class RendezvousDriver implements AutoCloseable {
                 relax(++spins);
             }
         }
-        // Commit, then re-read (Dekker with a CPU leaving at the deadline: it clears arrived,
-        // fences, re-reads acting). Both sides' accesses are fully ordered, so either it sees
-        // acting = gen and stays, or this re-read sees its arrived cleared.
-        if (!putLongVolatile(Rendezvous.ACTING, gen) || !snapshotVolatile()) {
-            return abort(gen);
-        }
-        if (countArrived(gen) != nrCpus) {
-            lastWaitNs = System.nanoTime() - t0;
-            lastAbsentCpu = firstAbsent(gen);
-            release(gen);
-            return EBUSY;
-        }
         final long parked = System.nanoTime();
         lastWaitNs = parked - t0;
-        final int rc = null == action ? 0 : action.act(this);
+        CrashPoint.at(CrashPoint.Step.PARKED);
+        final int refused = null == check ? 0 : check.check(this);
+        if (0 != refused) {
+            lastPauseNs = System.nanoTime() - parked;
+            release(gen);
+            return refused;
+        }
+        // The commit: from this store on the hypervisor finishes the action by itself; this
+        // driver writes nothing more (a CPU that left meanwhile makes the master refuse).
+        if (!putLongVolatile(Rendezvous.ACTING, gen)) {
+            return abort(gen);
+        }
+        CrashPoint.at(CrashPoint.Step.COMMIT);
+        // Parked CPUs may be asleep in a 1 ms slice: the first one awake becomes the master.
+        kickAll();
+        final long masterLimit = System.nanoTime() + MASTER_LIMIT_NS;
+        spins = 0;
+        for (;;) {
+            if (!getLongVolatile(Rendezvous.DONE)) {
+                stragglers = nrCpus;
+                return EIO;
+            }
+            if (gen == word.get(JAVA_LONG_UNALIGNED, 0)) {
+                break;
+            }
+            // Every CPU may have left at the deadline just before the commit (this driver was
+            // descheduled between seeing them parked and storing acting): then no CPU is left
+            // to act and nothing was done. A master writes done before its own left, so done
+            // is read again after seeing every left.
+            if (!snapshotVolatile()) {
+                return EIO;
+            }
+            if (countLeft(gen) == nrCpus) {
+                if (!getLongVolatile(Rendezvous.DONE)) {
+                    return EIO;
+                }
+                if (gen != word.get(JAVA_LONG_UNALIGNED, 0)) {
+                    // Nobody is parked and nobody will act: the flag is this driver's to lower.
+                    putIntVolatile(Rendezvous.DO_WORK, 0);
+                    lastPauseNs = System.nanoTime() - parked;
+                    return EBUSY;
+                }
+                break;
+            }
+            if (System.nanoTime() - masterLimit > 0) {
+                stragglers = nrCpus;
+                return ETIMEDOUT;                   // the CPUs panic at their stuck limit
+            }
+            relax(++spins);
+        }
         lastPauseNs = System.nanoTime() - parked;
-        release(gen);
+        if (!getLongVolatile(Rendezvous.RC)) {
+            return EIO;
+        }
+        final int rc = (int) word.get(JAVA_LONG_UNALIGNED, 0);
+        if (getLongVolatile(Rendezvous.FAILED)) {
+            lastFailed = word.get(JAVA_LONG_UNALIGNED, 0);
+        }
+        if (getLongVolatile(Rendezvous.MASTER_NS)) {
+            lastMasterNs = word.get(JAVA_LONG_UNALIGNED, 0);
+        }
+        if (getLongVolatile(Rendezvous.MASTER_CPU)) {
+            lastMasterCpu = (int) word.get(JAVA_LONG_UNALIGNED, 0);
+        }
+        awaitLeft(gen, System.nanoTime());
         return rc;
     }
 
-    /** Lowers the flag, releases, kicks, and waits (bounded) until every CPU that was parked left. */
+    /**
+     * Lowers the flag, releases, kicks, and waits (bounded) until every CPU that was parked
+     * left. Only before a commit: after it the master releases.
+     */
     private void release(final long gen) {
         final long t = System.nanoTime();
         // Flag first: a CPU passing the check after the release must not park again for gen
@@ -184,6 +270,11 @@ public final class RendezvousDriver implements AutoCloseable {
         putLongVolatile(Rendezvous.RELEASE, gen);
         // Parked CPUs may be asleep in a 1 ms slice on their eventfd.
         kickAll();
+        awaitLeft(gen, t);
+    }
+
+    /** Waits (bounded by {@link #LEAVE_LIMIT_NS} from {@code t}) until every CPU parked for {@code gen} left. */
+    private void awaitLeft(final long gen, final long t) {
         final long limit = t + LEAVE_LIMIT_NS;
         int spins = 0;
         for (;;) {
@@ -202,6 +293,7 @@ public final class RendezvousDriver implements AutoCloseable {
             }
             if (0 == waiting) {
                 lastLeaveNs = System.nanoTime() - t;
+                lastParkedNs = allParkedNs(gen);
                 return;
             }
             if (System.nanoTime() - limit > 0) {
@@ -226,6 +318,24 @@ public final class RendezvousDriver implements AutoCloseable {
         }
     }
 
+    /**
+     * {@return how long every CPU was parked at once in rendezvous {@code gen}, from the CPUs'
+     * own clocks: the first CPU's leaving minus the last CPU's arrival (0 if not all arrived)}
+     */
+    private long allParkedNs(final long gen) {
+        long lastArrive = Long.MIN_VALUE;
+        long firstLeave = Long.MAX_VALUE;
+        for (int c = 0; c < nrCpus; c++) {
+            final long off = Rendezvous.CPU_SIZE * c;
+            if (gen != cpus.get(JAVA_LONG_UNALIGNED, off + Rendezvous.CPU_ARRIVED)) {
+                return 0;
+            }
+            lastArrive = Math.max(lastArrive, cpus.get(JAVA_LONG_UNALIGNED, off + Rendezvous.CPU_ARRIVE_NS));
+            firstLeave = Math.min(firstLeave, cpus.get(JAVA_LONG_UNALIGNED, off + Rendezvous.CPU_LEAVE_NS));
+        }
+        return Math.max(0, firstLeave - lastArrive);
+    }
+
     private int abort(final long gen) {
         release(gen);
         return EIO;
@@ -247,14 +357,23 @@ public final class RendezvousDriver implements AutoCloseable {
      * cannot equal.
      */
     private boolean snapshotVolatile() {
-        return cpus.byteSize() == Linux.preadRaw(memFd, cpus, base + Rendezvous.CPU, capture);
+        return io(Rendezvous.CPU, cpus.byteSize(), Linux.preadRaw(memFd, cpus, base + Rendezvous.CPU, capture));
     }
 
     private int countArrived(final long gen) {
+        return count(gen, Rendezvous.CPU_ARRIVED);
+    }
+
+    private int countLeft(final long gen) {
+        return count(gen, Rendezvous.CPU_LEFT);
+    }
+
+    /** {@return how many CPUs' {@code field} (in the last snapshot) equals {@code gen}} */
+    private int count(final long gen, final long field) {
         int n = 0;
         for (int c = 0; c < nrCpus; c++) {
             // A torn 8-byte read cannot equal gen unless every changed byte is the new one.
-            if (gen == cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_ARRIVED)) {
+            if (gen == cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + field)) {
                 n++;
             }
         }
@@ -272,19 +391,33 @@ public final class RendezvousDriver implements AutoCloseable {
 
     /** Sequentially consistent load into {@code word} (one pread). */
     private boolean getLongVolatile(final long off) {
-        return 8 == Linux.preadRaw(memFd, word, base + off, capture);
+        return io(off, 8, Linux.preadRaw(memFd, word, base + off, capture));
     }
 
     /** Sequentially consistent 8-byte store (one pwrite). */
     private boolean putLongVolatile(final long off, final long v) {
         word.set(JAVA_LONG_UNALIGNED, 0, v);
-        return 8 == Linux.pwriteRaw(memFd, word, base + off, capture);
+        return io(off, 8, Linux.pwriteRaw(memFd, word, base + off, capture));
     }
 
     /** Sequentially consistent 4-byte store (one pwrite). */
     private boolean putIntVolatile(final long off, final int v) {
         word4.set(JAVA_INT_UNALIGNED, 0, v);
-        return 4 == Linux.pwriteRaw(memFd, word4, base + off, capture);
+        return io(off, 4, Linux.pwriteRaw(memFd, word4, base + off, capture));
+    }
+
+    private boolean io(final long off, final long want, final long got) {
+        if (want == got) {
+            return true;
+        }
+        lastIoOffset = off;
+        lastIoResult = got;
+        return false;
+    }
+
+    /** {@return "offset N: result R" of the last failed access to the block, for messages; empty if none failed} */
+    public String lastIoFailure() {
+        return lastIoOffset < 0 ? "" : "offset " + lastIoOffset + " of the rendezvous block: " + lastIoResult;
     }
 
     // ---- what the action may read while the CPUs are parked (from the last snapshot) ----
@@ -321,9 +454,20 @@ public final class RendezvousDriver implements AutoCloseable {
         return lastWaitNs;
     }
 
-    /** {@return ns every CPU was held parked (the action), 0 when it did not run} */
+    /**
+     * {@return the driver's view of the pause: ns from seeing every CPU parked to seeing the
+     * master done (or to its release without acting); 0 when not all arrived}
+     */
     public long lastPauseNs() {
         return lastPauseNs;
+    }
+
+    /**
+     * {@return ns during which every CPU was parked at once in the last run, by the CPUs' own
+     * clocks (last arrival to first departure): the pause the workload saw; 0 when not all arrived}
+     */
+    public long lastParkedNs() {
+        return lastParkedNs;
     }
 
     /** {@return ns from the release until every parked CPU had left} */
@@ -334,6 +478,21 @@ public final class RendezvousDriver implements AutoCloseable {
     /** {@return the first CPU that had not arrived when the last run gave up, or -1} */
     public int lastAbsentCpu() {
         return lastAbsentCpu;
+    }
+
+    /** {@return the index of the work-list write the master found at fault in the last run, or -1} */
+    public long lastFailedIndex() {
+        return lastFailed;
+    }
+
+    /** {@return ns the master spent from its claim to the release in the last committed run} */
+    public long lastMasterNs() {
+        return lastMasterNs;
+    }
+
+    /** {@return the CPU that acted as master in the last committed run, or -1} */
+    public int lastMasterCpu() {
+        return lastMasterCpu;
     }
 
     /** {@return how many released CPUs had not left within {@link #LEAVE_LIMIT_NS} (0 normally)} */

@@ -8,8 +8,11 @@
 #include <xen/lib.h>
 #include <xen/livepatch.h>
 #include <xen/sched.h>
+#include <xen/setup.h>
 #include <cpuid.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +28,14 @@ _Static_assert(sizeof(struct exception_table_entry) == 8, "extable layout");
 _Static_assert(sizeof(struct xsplice_mbox) == XSPLICE_MBOX_SIZE, "mbox layout");
 _Static_assert(sizeof(struct xsplice_ctl) == 1024, "ctl layout");
 _Static_assert(sizeof(struct cpu_stats) == 128, "cpu_stats layout");
+_Static_assert(sizeof(struct livepatch_fstate) == 96, "fstate layout");
+_Static_assert(sizeof(struct livepatch_payload) == 64, "payload handle layout");
+
+/* /proc/self/mem, opened at boot: text is written through it, so no text page is ever
+ * writable inside the process (the supervisor writes the same way through /proc/PID/mem). */
+static int livepatch_mem_fd = -1;
+/* Non-zero only while the master runs a master call: the one time text may change. */
+static int livepatch_master_calling;
 
 #define STUCK_LIMIT_DEFAULT_NS 2000000000LL
 
@@ -64,6 +75,95 @@ static inline void rendezvous_relax(unsigned int *spins)
     }
 }
 
+/* Only code in the payload area is called, as for the control mailbox's CALL op. */
+static bool in_payload_area(uint64_t fn)
+{
+    uint64_t area = (uint64_t)(uintptr_t)xsplice_payload_area;
+
+    return fn >= area && fn < area + PAYLOAD_AREA_SIZE;
+}
+
+/*
+ * Runs the call the driver posted (see include/public/xsplice.h, "Master call") on this, the
+ * master CPU, while every other CPU stays parked (Xen runs load/unload and action hooks in
+ * livepatch_do_action() the same way). Acquire on call_seq: fn/arg/kind written before it are
+ * seen; release on call_done: the driver that sees it also sees call_rc and every write the
+ * call made.
+ */
+static noinline void master_call(struct livepatch_rendezvous *r)
+{
+    uint64_t seq = load_acquire(&r->call_seq);
+    uint64_t fn = ACCESS_ONCE(r->call_fn);
+    int64_t rc;
+
+    if (!in_payload_area(fn)) {
+        rc = -EPERM;
+    } else if (ACCESS_ONCE(r->call_kind) == LIVEPATCH_CALL_ACTION) {
+        livepatch_master_calling = 1;
+        rc = ((int (*)(void *))(uintptr_t)fn)((void *)(uintptr_t)ACCESS_ONCE(r->call_arg));
+        livepatch_master_calling = 0;
+    } else {
+        livepatch_master_calling = 1;
+        ((void (*)(void))(uintptr_t)fn)();
+        livepatch_master_calling = 0;
+        rc = 0;
+    }
+    ACCESS_ONCE(r->call_rc) = rc;
+    store_release(&r->call_done, seq);
+}
+
+/* Writes hypervisor text (or read-only data) through /proc/self/mem; -errno on failure. */
+static int livepatch_text_write(uint64_t addr, const uint8_t *bytes, uint32_t len)
+{
+    ssize_t n = pwrite(livepatch_mem_fd, bytes, len, (off_t)addr);
+
+    if (n < 0)
+        return -errno;
+    return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static int livepatch_func_check(const struct livepatch_fstate *state)
+{
+    if (!livepatch_master_calling || smp_processor_id() != LIVEPATCH_MASTER_CPU)
+        return -EPERM;               /* text changes only while every other CPU is parked */
+    if (!state || !state->len || state->len > LIVEPATCH_INSN_MAX)
+        return -EINVAL;
+    return 0;
+}
+
+/*
+ * The hypervisor API for action hooks (Xen: common_livepatch_apply/revert): patch or restore
+ * one function of the payload, updating its state. Valid only inside an apply/revert action
+ * hook (on the master, every other CPU parked): -EPERM elsewhere. Applying an applied function
+ * or reverting a reverted one changes nothing and returns 0.
+ */
+int common_livepatch_apply(const void *func, struct livepatch_fstate *state)
+{
+    int rc = livepatch_func_check(state);
+
+    (void)func;
+    if (rc || state->applied == LIVEPATCH_FUNC_APPLIED)
+        return rc;
+    memcpy(state->insn_buffer, (const void *)(uintptr_t)state->patch_addr, state->len);
+    rc = livepatch_text_write(state->patch_addr, state->patch, state->len);
+    if (!rc)
+        state->applied = LIVEPATCH_FUNC_APPLIED;
+    return rc;
+}
+
+int common_livepatch_revert(const void *func, struct livepatch_fstate *state)
+{
+    int rc = livepatch_func_check(state);
+
+    (void)func;
+    if (rc || state->applied != LIVEPATCH_FUNC_APPLIED)
+        return rc;
+    rc = livepatch_text_write(state->patch_addr, state->insn_buffer, state->len);
+    if (!rc)
+        state->applied = LIVEPATCH_FUNC_NOT_APPLIED;
+    return rc;
+}
+
 /*
  * The slow path of check_for_livepatch_work(): park here until the driver releases this
  * CPU. Kept out of line (and out of the hot exit paths) so the check itself is one load.
@@ -95,6 +195,11 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
             break;
         }
         if (load_acquire(&r->acting) == gen) {
+            if (cpu == LIVEPATCH_MASTER_CPU && load_acquire(&r->call_seq) != ACCESS_ONCE(r->call_done)) {
+                master_call(r);
+                spins = 0;
+                continue;
+            }
             limit = ACCESS_ONCE(r->stuck_limit_ns) ? (s_time_t)r->stuck_limit_ns : STUCK_LIMIT_DEFAULT_NS;
             if (NOW() - t0 > limit)
                 panic("livepatch: CPU%u parked for rendezvous %lu, not released after %lld ms",
@@ -162,6 +267,9 @@ noinline uint64_t xsplice_test_sleeper(uint64_t ms)
 
 void livepatch_init(void)
 {
+    livepatch_mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+    if (livepatch_mem_fd < 0)
+        panic("livepatch: cannot open /proc/self/mem (errno %d)", errno);
     livepatch_rendezvous.nr_cpus = nr_cpu_ids;
     for (unsigned int i = 0; i < nr_cpu_ids; i++) {
         livepatch_rendezvous.cpu[i].stack_lo = (uint64_t)(uintptr_t)cpu_info[i].stack;

@@ -71,6 +71,20 @@ struct xsplice_ctl {
  * to stuck_limit_ns (0: 2 s) and then panics: a driver that died mid-action leaves the
  * text in an unknown state, and Xen would not carry on either.
  */
+/*
+ * Master call (load/unload hooks, apply/revert action hooks): only while every CPU is parked
+ * and the driver committed (acting == generation), the driver may have the master CPU
+ * (LIVEPATCH_MASTER_CPU) run one function: write call_fn, call_arg, call_kind; then
+ * call_seq = call_seq + 1; then kick the master's ipi_fd. The master, parked in
+ * do_livepatch_work(), sees call_seq != call_done (acquire), runs the function on its own
+ * stack with every other CPU still parked, stores call_rc, then call_done = call_seq
+ * (release). The driver waits for call_done == call_seq (bounded), then may post the next
+ * call or release. common_livepatch_apply()/revert() work only inside such a call.
+ */
+#define LIVEPATCH_MASTER_CPU        0
+#define LIVEPATCH_CALL_VOID         0   /* void fn(void): load and unload hooks */
+#define LIVEPATCH_CALL_ACTION       1   /* int fn(livepatch_payload_t *): apply/revert action hooks */
+
 #define LIVEPATCH_CPU_ACTION_NONE   0
 #define LIVEPATCH_CPU_ACTION_UCODE  1   /* each CPU sets cpu[i].ucode_rev = ucode_rev */
 
@@ -101,7 +115,13 @@ struct livepatch_rendezvous {
     uint32_t pad0;                    /*  44 */
     uint64_t ucode_rev;               /*  48: argument of LIVEPATCH_CPU_ACTION_UCODE */
     uint64_t stuck_limit_ns;          /*  56: 0 = 2 s */
-    uint8_t  pad1[64];                /*  64 */
+    uint64_t call_seq;                /*  64: master call requested (driver writes, release) */
+    uint64_t call_done;               /*  72: = call_seq once the master ran it (master writes, release) */
+    uint64_t call_fn;                 /*  80: function to call (inside the payload area, else -EPERM) */
+    uint64_t call_arg;                /*  88: its argument (LIVEPATCH_CALL_ACTION: the payload handle) */
+    int64_t  call_rc;                 /*  96: its result (0 for a void hook) */
+    uint32_t call_kind;               /* 104: LIVEPATCH_CALL_* */
+    uint8_t  pad1[20];                /* 108 */
     struct livepatch_cpu cpu[XSPLICE_NR_CPUS_MAX]; /* 128 */
 };
 
@@ -145,6 +165,41 @@ struct livepatch_region_table {       /* 16 + 64 * nr bytes */
     uint64_t nr;
     uint64_t pad;
     struct livepatch_region region[];
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Payload handle (livepatch_payload_t, Xen's struct payload as hooks see it): written by the
+ * supervisor into a read-write block of the payload area, one per payload, and passed to
+ * pre/post and action hooks. The same layout is declared for payload authors in
+ * xsplice-build's include/xsplice/livepatch.h.
+ *
+ *   handle: struct livepatch_payload | struct livepatch_func funcs[nfuncs] (a copy of the
+ *           payload's entries, old_addr resolved) | struct livepatch_fstate fstate[nfuncs] | names
+ *
+ * fstate[i] is the patch state of funcs[i]: the supervisor keeps it current for the default
+ * action; an action hook changes it through common_livepatch_apply()/revert(). After an action
+ * hook the supervisor checks that every fstate and the live text agree with the hook's result.
+ */
+#define LIVEPATCH_FUNC_NOT_APPLIED  0
+#define LIVEPATCH_FUNC_APPLIED      1
+#define LIVEPATCH_INSN_MAX          32
+
+struct livepatch_fstate {             /* 96 bytes */
+    uint32_t applied;                 /*  0: LIVEPATCH_FUNC_* */
+    uint32_t len;                     /*  4: bytes the patch writes at patch_addr (5, or the NOP count) */
+    uint64_t patch_addr;              /*  8: old_addr, + 4 after an ENDBR64 */
+    uint8_t  insn_buffer[LIVEPATCH_INSN_MAX]; /* 16: the bytes the patch overwrote (saved at apply) */
+    uint8_t  patch[LIVEPATCH_INSN_MAX];       /* 48: the bytes the patch writes (jmp rel32 or NOPs) */
+    uint64_t pad[2];                  /* 80 */
+};
+
+struct livepatch_payload {            /* 64 bytes */
+    uint64_t name;                    /*  0: const char * */
+    uint64_t funcs;                   /*  8: const struct livepatch_func * (104-byte entries) */
+    uint64_t fstate;                  /* 16: struct livepatch_fstate * */
+    uint32_t nfuncs;                  /* 24 */
+    uint32_t pad0;                    /* 28 */
+    uint64_t pad[4];                  /* 32 */
 };
 
 /* ---------------------------------------------------------------------------------------

@@ -45,6 +45,16 @@ public final class HvLayout {
         public static final long CPU_ACTION = 40;
         public static final long UCODE_REV = 48;
         public static final long STUCK_LIMIT_NS = 56;
+        public static final long CALL_SEQ = 64;
+        public static final long CALL_DONE = 72;
+        public static final long CALL_FN = 80;
+        public static final long CALL_ARG = 88;
+        public static final long CALL_RC = 96;
+        public static final long CALL_KIND = 104;
+        /** The CPU that runs master calls (load/unload and action hooks). */
+        public static final int MASTER_CPU = 0;
+        public static final int CALL_VOID = 0;
+        public static final int CALL_ACTION = 1;
         public static final long CPU = 128;
         public static final long CPU_SIZE = 128;
         /** Offsets inside one {@code struct livepatch_cpu}. */
@@ -85,6 +95,28 @@ public final class HvLayout {
         public static final long EXTABLE_ENTRY_SIZE = 8;
 
         private Regions() {
+        }
+    }
+
+    /** The payload handle ({@code struct livepatch_payload}, {@code struct livepatch_fstate}), in the payload area. */
+    public static final class Handle {
+        public static final long SIZE = 64;
+        public static final long NAME = 0;
+        public static final long FUNCS = 8;
+        public static final long FSTATE = 16;
+        public static final long NFUNCS = 24;
+        public static final long FUNC_SIZE = 104;
+        public static final long FSTATE_SIZE = 96;
+        public static final long FS_APPLIED = 0;
+        public static final long FS_LEN = 4;
+        public static final long FS_PATCH_ADDR = 8;
+        public static final long FS_INSN_BUFFER = 16;
+        public static final long FS_PATCH = 48;
+        public static final int INSN_MAX = 32;
+        public static final int FUNC_NOT_APPLIED = 0;
+        public static final int FUNC_APPLIED = 1;
+
+        private Handle() {
         }
     }
 

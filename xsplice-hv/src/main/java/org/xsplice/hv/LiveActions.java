@@ -41,6 +41,7 @@ public final class LiveActions implements AutoCloseable {
     private final PayloadRegistry registry;
     private final PatchStack stack;
     private final RendezvousDriver driver;
+    private final PayloadHandles handles;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         final Thread t = new Thread(r, "xsplice-action");
         t.setDaemon(true);
@@ -60,6 +61,7 @@ public final class LiveActions implements AutoCloseable {
         this.registry = registry;
         this.stack = new PatchStack(hv.image().buildId(), (a, n) -> hv.memory().read(a, n));
         this.driver = new RendezvousDriver(hv);
+        this.handles = new PayloadHandles(hv, registry);
     }
 
     /**
@@ -73,6 +75,7 @@ public final class LiveActions implements AutoCloseable {
     public synchronized LoadedPayload apply(final String name, final long timeoutNs, final boolean nodeps) {
         idle();
         final ActionPlan plan = stack.planApply(registry.get(name), nodeps);
+        prepareHandles(plan);
         preHook(plan.target(), Hook.PRE_APPLY, "apply");
         return start(plan, timeoutNs);
     }
@@ -81,6 +84,7 @@ public final class LiveActions implements AutoCloseable {
     public synchronized LoadedPayload revert(final String name, final long timeoutNs) {
         idle();
         final ActionPlan plan = stack.planRevert(registry.get(name));
+        prepareHandles(plan);
         preHook(plan.target(), Hook.PRE_REVERT, "revert");
         return start(plan, timeoutNs);
     }
@@ -110,10 +114,17 @@ public final class LiveActions implements AutoCloseable {
         }
     }
 
-    /** Calls a payload's hook through the mailbox, with the payload's base address as its opaque handle. */
+    /** Writes the handle of every payload of {@code plan} that has hooks, before its first hook runs. */
+    private void prepareHandles(final ActionPlan plan) {
+        final List<LoadedPayload> all = new java.util.ArrayList<>(plan.reverted());
+        all.add(plan.target());
+        all.stream().filter(PayloadHandles::needed).forEach(handles::handle);
+    }
+
+    /** Calls a pre/post hook through the mailbox (on the control thread), with the payload's handle. */
     private long callHook(final LoadedPayload p, final long fn) {
         try {
-            return hv.call(HvLayout.Mbox.OP_CALL, 0, new long[] {fn, p.base()}, new byte[0], 0).rc();
+            return hv.call(HvLayout.Mbox.OP_CALL, 0, new long[] {fn, handles.handle(p)}, new byte[0], 0).rc();
         } catch (final java.io.IOException e) {
             throw new PayloadException(Errno.EIO, "calling a hook of payload '" + p.name() + "' at 0x" + Long.toHexString(fn)
                     + ": " + e.getMessage(), e);
@@ -123,7 +134,9 @@ public final class LiveActions implements AutoCloseable {
     /** REPLACE: revert every applied payload and apply this one, in one rendezvous. See {@link #apply}. */
     public synchronized LoadedPayload replace(final String name, final long timeoutNs) {
         idle();
-        return start(stack.planReplace(registry.get(name)), timeoutNs);
+        final ActionPlan plan = stack.planReplace(registry.get(name));
+        prepareHandles(plan);
+        return start(plan, timeoutNs);
     }
 
     /**
@@ -163,6 +176,7 @@ public final class LiveActions implements AutoCloseable {
             throw new PayloadException(Errno.EBUSY, "an action on payload '" + name + "' is in progress");
         }
         registry.unload(name);
+        handles.free(name);
         stack.forget(name);
         messages.remove(name);
     }
@@ -222,7 +236,10 @@ public final class LiveActions implements AutoCloseable {
         long pause = 0;
         long wait = 0;
         final List<CodeRange> busy = PatchStack.busyRanges(plan);
+        boolean ran = false;
         try (PatchWriter w = new PatchWriter(hv, plan.writes(), busy)) {
+            final HookedAction hooked = HookedAction.needed(plan) ? new HookedAction(plan, w, handles, appliedSaved()) : null;
+            final RendezvousDriver.ParkedAction action = null == hooked ? w : hooked;
             // The timeout bounds the whole action: a refused stack check is retried in a new
             // rendezvous (the CPUs run meanwhile, so the busy function can return) until then.
             final long deadline = System.nanoTime() + (0 == timeoutNs ? RendezvousDriver.DEFAULT_TIMEOUT_NS : timeoutNs);
@@ -230,7 +247,7 @@ public final class LiveActions implements AutoCloseable {
             boolean stackRefused = false;
             for (;;) {
                 attempts++;
-                rc = driver.run(Math.max(1, deadline - System.nanoTime()), Rendezvous.CPU_ACTION_NONE, 0, w);
+                rc = driver.run(Math.max(1, deadline - System.nanoTime()), Rendezvous.CPU_ACTION_NONE, 0, action);
                 stackRefused |= PatchWriter.STACK_BUSY == rc;
                 if (PatchWriter.STACK_BUSY != rc || System.nanoTime() - deadline > 0) {
                     break;
@@ -248,8 +265,10 @@ public final class LiveActions implements AutoCloseable {
                 why = String.format("CPU%d did not reach the rendezvous within %.1f ms", driver.lastAbsentCpu(),
                         wait / 1e6);
             } else if (0 != rc) {
-                why = describe(plan, w.failedIndex(), rc);
+                why = null != hooked && null != hooked.why() ? hooked.why() : describe(plan, w.failedIndex(), rc);
             }
+            // Xen runs the post hooks after every action that ran at the rendezvous, failed or not.
+            ran = 0 == rc || (null != hooked && hooked.ran());
             if (driver.stragglers() > 0) {
                 System.err.println("xsplice-hv: " + driver.stragglers() + " CPU(s) had not left the rendezvous "
                         + RendezvousDriver.LEAVE_LIMIT_NS / 1_000_000 + " ms after the release");
@@ -262,7 +281,7 @@ public final class LiveActions implements AutoCloseable {
             rc = -Errno.EINTR.number();
             why = "interrupted";
         }
-        if (0 == rc) {
+        if (ran) {
             try {
                 postHooks(plan);
             } catch (final PayloadException e) {
@@ -296,6 +315,13 @@ public final class LiveActions implements AutoCloseable {
         if (ActionPlan.Action.REVERT != plan.action()) {
             registry.find(name).ifPresent(p -> registry.replace(p.withState(PayloadState.APPLIED, 0)));
         }
+    }
+
+    /** {@return the bytes each applied payload's patches overwrote, by name (restores a handle's state on a rollback)} */
+    private Map<String, List<byte[]>> appliedSaved() {
+        final Map<String, List<byte[]>> out = new java.util.HashMap<>();
+        stack.applied().forEach(a -> out.put(a.payload().name(), a.saved()));
+        return out;
     }
 
     private static String describe(final ActionPlan plan, final int index, final int rc) {

@@ -26,6 +26,10 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
     static final int EIO = -5;
     /** {@link #act}: a parked CPU executes or returns into code being changed; retry later. */
     static final int STACK_BUSY = -11;
+    /** {@link #holds}: the range holds the bytes the write puts there. */
+    static final int HOLDS_AFTER = 1;
+    /** {@link #holds}: the range holds the bytes it had before the write. */
+    static final int HOLDS_BEFORE = 2;
     /** Frames walked per CPU at most: deeper chains are cut off (the walk is a bounded loop). */
     static final int MAX_DEPTH = 64;
 
@@ -84,6 +88,20 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
 
     @Override
     public int act(final RendezvousDriver parked) {
+        final int busy = checkStacks(parked);
+        if (0 != busy) {
+            return busy;
+        }
+        final int rc = write(0, n);
+        return 0 != rc ? rc : checkFinal();
+    }
+
+    /**
+     * The stack check over every parked CPU (the first step of {@link #act}).
+     *
+     * @return 0, or {@link #STACK_BUSY} with the CPU, range and address recorded
+     */
+    int checkStacks(final RendezvousDriver parked) {
         failed = -1;
         written = 0;
         busyCpu = -1;
@@ -93,16 +111,28 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
                 return STACK_BUSY;
             }
         }
-        for (int i = 0; i < n; i++) {
+        return 0;
+    }
+
+    /**
+     * Writes ranges {@code from..to-1}: first compares each live range the plan reads with its
+     * expected bytes (nothing written on a mismatch: {@link #ESTALE}), then writes them. On a
+     * failure every range written so far, by this call and earlier ones, is restored.
+     *
+     * @return 0 or a negative errno
+     */
+    int write(final int from, final int to) {
+        for (int i = from; i < to; i++) {
             if (checkLive[i]) {
                 final int rc = matches(i, before[i]);
                 if (rc <= 0) {
                     failed = i;
+                    restore(from - 1);
                     return 0 == rc ? ESTALE : rc;
                 }
             }
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             final long r = Linux.pwriteRaw(memFd, after[i], address[i], capture);
             if (r != after[i].byteSize()) {
                 failed = i;
@@ -112,7 +142,16 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
             }
             written = i + 1;
         }
-        // Consistency check (Xen: was_action_consistent): every range holds its final bytes.
+        return 0;
+    }
+
+    /**
+     * The consistency check (Xen: was_action_consistent): every range holds its final bytes;
+     * if not, every range is restored.
+     *
+     * @return 0 or {@link #EIO}
+     */
+    int checkFinal() {
         for (int i = 0; i < n; i++) {
             if (matches(i, fin[i]) <= 0) {
                 failed = i;
@@ -121,6 +160,22 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
             }
         }
         return 0;
+    }
+
+    /**
+     * {@return what range {@code i} holds now: {@link #HOLDS_AFTER} (the write took effect),
+     * {@link #HOLDS_BEFORE} (it did not), 0 (neither) or a negative errno}
+     */
+    int holds(final int i) {
+        final int a = matches(i, after[i]);
+        if (a < 0) {
+            return a;
+        }
+        if (1 == a) {
+            return HOLDS_AFTER;
+        }
+        final int b = matches(i, before[i]);
+        return b < 0 ? b : 1 == b ? HOLDS_BEFORE : 0;
     }
 
     /**
@@ -186,7 +241,7 @@ final class PatchWriter implements RendezvousDriver.ParkedAction, AutoCloseable 
     }
 
     /** Restores ranges {@code last..0}, newest first, so overlapping writes unwind in order. */
-    private void restore(final int last) {
+    void restore(final int last) {
         for (int i = last; i >= 0; i--) {
             Linux.pwriteRaw(memFd, before[i], address[i], capture);
         }

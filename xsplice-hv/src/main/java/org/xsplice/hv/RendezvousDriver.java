@@ -51,6 +51,12 @@ public final class RendezvousDriver implements AutoCloseable {
     public static final int EBUSY = -16;
     /** {@link #run} result: the hypervisor's memory could not be accessed. */
     public static final int EIO = -5;
+    /** How long a master call (one hook) may run before the driver gives up on it. */
+    public static final long CALL_LIMIT_NS = 1_000_000_000L;
+    /** {@link #masterCall} result: the master did not finish within {@link #CALL_LIMIT_NS}. */
+    public static final long CALL_TIMEOUT = Long.MIN_VALUE;
+    /** {@link #masterCall} result: the rendezvous block could not be read or written. */
+    public static final long CALL_EIO = Long.MIN_VALUE + 1;
 
     /** What runs while every CPU is parked. */
     @FunctionalInterface
@@ -285,6 +291,48 @@ public final class RendezvousDriver implements AutoCloseable {
     private boolean putIntVolatile(final long off, final int v) {
         word4.set(JAVA_INT_UNALIGNED, 0, v);
         return 4 == Linux.pwriteRaw(memFd, word4, base + off, capture);
+    }
+
+    // ---- master calls: only from inside a ParkedAction ----
+
+    /**
+     * Has the master CPU ({@link Rendezvous#MASTER_CPU}) call {@code fn} while every other CPU
+     * stays parked (the "master call" of {@code include/public/xsplice.h}): Xen's way of running
+     * load/unload and action hooks inside the rendezvous. Only valid from
+     * {@link ParkedAction#act}. Posts the call (fields, then {@code call_seq}: each pwrite a full
+     * barrier), kicks the master, and waits, bounded by {@link #CALL_LIMIT_NS}, for
+     * {@code call_done}.
+     *
+     * @param kind {@link Rendezvous#CALL_VOID} or {@link Rendezvous#CALL_ACTION}
+     * @return the function's result (an {@code int}; 0 for a void hook, -EPERM when {@code fn} is
+     *         outside the payload area), or {@link #CALL_TIMEOUT} / {@link #CALL_EIO}
+     */
+    public long masterCall(final long fn, final long arg, final int kind) {
+        if (!getLongVolatile(Rendezvous.CALL_SEQ)) {
+            return CALL_EIO;
+        }
+        final long seq = word.get(JAVA_LONG_UNALIGNED, 0) + 1;
+        if (!putLongVolatile(Rendezvous.CALL_FN, fn) || !putLongVolatile(Rendezvous.CALL_ARG, arg)
+                || !putIntVolatile(Rendezvous.CALL_KIND, kind) || !putLongVolatile(Rendezvous.CALL_SEQ, seq)) {
+            return CALL_EIO;
+        }
+        // The master may sleep in a 1 ms slice on its eventfd; a failed kick only costs that slice.
+        Linux.writeRaw(ipiFds[Rendezvous.MASTER_CPU], kick, capture);
+        final long limit = System.nanoTime() + CALL_LIMIT_NS;
+        int spins = 0;
+        for (;;) {
+            if (!getLongVolatile(Rendezvous.CALL_DONE)) {
+                return CALL_EIO;
+            }
+            if (seq == word.get(JAVA_LONG_UNALIGNED, 0)) {
+                // call_done was stored (release) after call_rc: this later pread sees it.
+                return getLongVolatile(Rendezvous.CALL_RC) ? word.get(JAVA_LONG_UNALIGNED, 0) : CALL_EIO;
+            }
+            if (System.nanoTime() - limit > 0) {
+                return CALL_TIMEOUT;
+            }
+            relax(++spins);
+        }
     }
 
     // ---- what the action may read while the CPUs are parked (from the last snapshot) ----

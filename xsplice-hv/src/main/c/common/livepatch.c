@@ -28,8 +28,8 @@ _Static_assert(sizeof(struct exception_table_entry) == 8, "extable layout");
 _Static_assert(sizeof(struct xsplice_mbox) == XSPLICE_MBOX_SIZE, "mbox layout");
 _Static_assert(sizeof(struct xsplice_ctl) == 1024, "ctl layout");
 _Static_assert(sizeof(struct cpu_stats) == 128, "cpu_stats layout");
-_Static_assert(sizeof(struct livepatch_fstate) == 96, "fstate layout");
-_Static_assert(sizeof(struct livepatch_payload) == 64, "payload handle layout");
+_Static_assert(sizeof(struct livepatch_handle_fstate) == 96, "fstate layout");
+_Static_assert(sizeof(struct livepatch_handle) == 64, "payload handle layout");
 
 /* /proc/self/mem, opened at boot: text is written through it, so no text page is ever
  * writable inside the process (the supervisor writes the same way through /proc/PID/mem). */
@@ -122,7 +122,7 @@ static int livepatch_text_write(uint64_t addr, const uint8_t *bytes, uint32_t le
     return n == (ssize_t)len ? 0 : -EIO;
 }
 
-static int livepatch_func_check(const struct livepatch_fstate *state)
+static int livepatch_func_check(const struct livepatch_handle_fstate *state)
 {
     if (!livepatch_master_calling || smp_processor_id() != LIVEPATCH_MASTER_CPU)
         return -EPERM;               /* text changes only while every other CPU is parked */
@@ -137,7 +137,7 @@ static int livepatch_func_check(const struct livepatch_fstate *state)
  * hook (on the master, every other CPU parked): -EPERM elsewhere. Applying an applied function
  * or reverting a reverted one changes nothing and returns 0.
  */
-int common_livepatch_apply(const void *func, struct livepatch_fstate *state)
+int common_livepatch_apply(const void *func, struct livepatch_handle_fstate *state)
 {
     int rc = livepatch_func_check(state);
 
@@ -151,7 +151,7 @@ int common_livepatch_apply(const void *func, struct livepatch_fstate *state)
     return rc;
 }
 
-int common_livepatch_revert(const void *func, struct livepatch_fstate *state)
+int common_livepatch_revert(const void *func, struct livepatch_handle_fstate *state)
 {
     int rc = livepatch_func_check(state);
 

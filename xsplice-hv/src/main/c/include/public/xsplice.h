@@ -173,8 +173,8 @@ struct livepatch_region_table {       /* 16 + 64 * nr bytes */
  * pre/post and action hooks. The same layout is declared for payload authors in
  * xsplice-build's include/xsplice/livepatch.h.
  *
- *   handle: struct livepatch_payload | struct livepatch_func funcs[nfuncs] (a copy of the
- *           payload's entries, old_addr resolved) | struct livepatch_fstate fstate[nfuncs] | names
+ *   handle: struct livepatch_handle | struct livepatch_func funcs[nfuncs] (a copy of the
+ *           payload's entries, old_addr resolved) | struct livepatch_handle_fstate fstate[nfuncs] | names
  *
  * fstate[i] is the patch state of funcs[i]: the supervisor keeps it current for the default
  * action; an action hook changes it through common_livepatch_apply()/revert(). After an action
@@ -184,7 +184,7 @@ struct livepatch_region_table {       /* 16 + 64 * nr bytes */
 #define LIVEPATCH_FUNC_APPLIED      1
 #define LIVEPATCH_INSN_MAX          32
 
-struct livepatch_fstate {             /* 96 bytes */
+struct livepatch_handle_fstate {      /* 96 bytes (the author header calls it struct livepatch_fstate) */
     uint32_t applied;                 /*  0: LIVEPATCH_FUNC_* */
     uint32_t len;                     /*  4: bytes the patch writes at patch_addr (5, or the NOP count) */
     uint64_t patch_addr;              /*  8: old_addr, + 4 after an ENDBR64 */
@@ -193,10 +193,10 @@ struct livepatch_fstate {             /* 96 bytes */
     uint64_t pad[2];                  /* 80 */
 };
 
-struct livepatch_payload {            /* 64 bytes */
+struct livepatch_handle {             /* 64 bytes (the author header: livepatch_payload_t) */
     uint64_t name;                    /*  0: const char * */
     uint64_t funcs;                   /*  8: const struct livepatch_func * (104-byte entries) */
-    uint64_t fstate;                  /* 16: struct livepatch_fstate * */
+    uint64_t fstate;                  /* 16: struct livepatch_handle_fstate * */
     uint32_t nfuncs;                  /* 24 */
     uint32_t pad0;                    /* 28 */
     uint64_t pad[4];                  /* 32 */

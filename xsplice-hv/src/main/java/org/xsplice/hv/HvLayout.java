@@ -98,7 +98,7 @@ public final class HvLayout {
         }
     }
 
-    /** The payload handle ({@code struct livepatch_payload}, {@code struct livepatch_fstate}), in the payload area. */
+    /** The payload handle ({@code struct livepatch_handle}, {@code struct livepatch_handle_fstate}), in the payload area. */
     public static final class Handle {
         public static final long SIZE = 64;
         public static final long NAME = 0;

@@ -1,8 +1,9 @@
 /*
  * The hypervisor's half of live patching (Xen: xen/common/livepatch.c): the rendezvous
- * point every pCPU passes, the registry of payload regions the driver fills in, and the
- * 'x' debug key. Loading and patching are done by the driver (the Java side) through
- * memory writes; see include/public/xsplice.h for the protocol.
+ * point every pCPU passes, the master CPU that carries out an action's text writes while
+ * every other CPU is parked and publishes the new patch state, the registry of payload
+ * regions the driver fills in, and the 'x' debug key. Loading, planning and the stack check
+ * are done by the driver (the Java side); see include/public/xsplice.h for the protocol.
  */
 #include <xen/config.h>
 #include <xen/lib.h>
@@ -19,6 +20,11 @@
 struct livepatch_rendezvous livepatch_rendezvous __aligned(SMP_CACHE_BYTES);
 struct livepatch_region_table *livepatch_regions;
 uint64_t livepatch_regions_gen;
+struct livepatch_state livepatch_state __aligned(SMP_CACHE_BYTES);
+
+/* The core's own /proc/self/mem, opened at boot: the master writes text through it, so no
+ * text page is ever made writable (a write through it ignores page protections). */
+static int self_mem_fd = -1;
 
 _Static_assert(sizeof(struct livepatch_cpu) == 128, "livepatch_cpu layout");
 _Static_assert(sizeof(struct livepatch_rendezvous) == 128 + 128 * NR_CPUS, "rendezvous layout");
@@ -28,14 +34,23 @@ _Static_assert(sizeof(struct exception_table_entry) == 8, "extable layout");
 _Static_assert(sizeof(struct xsplice_mbox) == XSPLICE_MBOX_SIZE, "mbox layout");
 _Static_assert(sizeof(struct xsplice_ctl) == 1024, "ctl layout");
 _Static_assert(sizeof(struct cpu_stats) == 128, "cpu_stats layout");
-_Static_assert(sizeof(struct livepatch_handle_fstate) == 96, "fstate layout");
-_Static_assert(sizeof(struct livepatch_handle) == 64, "payload handle layout");
+_Static_assert(offsetof(struct livepatch_rendezvous, master) == 64, "rendezvous master layout");
+_Static_assert(offsetof(struct livepatch_rendezvous, cpu) == 128, "rendezvous cpu layout");
+_Static_assert(sizeof(struct livepatch_write) == 128, "write layout");
+_Static_assert(sizeof(struct livepatch_work) == 64, "work layout");
+_Static_assert(sizeof(struct livepatch_state) == 64, "state layout");
+_Static_assert(sizeof(struct livepatch_fstate) == 48, "fstate layout");
+_Static_assert(sizeof(struct livepatch_record) == 256, "record layout");
+_Static_assert(offsetof(struct livepatch_record, applied_pos) == 224, "record layout");
+_Static_assert(sizeof(struct livepatch_record_table) == 64, "record table layout");
+_Static_assert(sizeof(struct livepatch_step) == 32, "step layout");
+_Static_assert(sizeof(struct livepatch_handle_fstate) == 96, "handle fstate layout");
+_Static_assert(sizeof(struct livepatch_handle) == 64, "handle layout");
 
-/* /proc/self/mem, opened at boot: text is written through it, so no text page is ever
- * writable inside the process (the supervisor writes the same way through /proc/PID/mem). */
-static int livepatch_mem_fd = -1;
-/* Non-zero only while the master runs a master call: the one time text may change. */
-static int livepatch_master_calling;
+/* Non-zero only while the master runs an action hook: the one time the hook API may patch. */
+static int livepatch_in_action_hook;
+_Static_assert(64 + 128 * LIVEPATCH_WORK_MAX <= XSPLICE_WORK_SIZE, "work list fits its buffer");
+_Static_assert(XSPLICE_STATE_OFFSET + XSPLICE_WORK_SIZE + 2 * XSPLICE_TABLE_SIZE == XSPLICE_META_SIZE, "meta region");
 
 #define STUCK_LIMIT_DEFAULT_NS 2000000000LL
 
@@ -75,6 +90,75 @@ static inline void rendezvous_relax(unsigned int *spins)
     }
 }
 
+static void kick_all(void)
+{
+    uint64_t one = 1;
+
+    for (unsigned int i = 0; i < nr_cpu_ids; i++) {
+        /* A failed kick only delays that CPU by one 1 ms sleep slice. */
+        ssize_t n = write(cpu_info[i].ipi_fd, &one, sizeof(one));
+        (void)n;
+    }
+}
+
+/* Restores writes last..0, newest first, so overlapping writes unwind in order. */
+static void restore_writes(const struct livepatch_work *w, int64_t last)
+{
+    for (int64_t i = last; i >= 0; i--) {
+        const struct livepatch_write *x = &w->write[i];
+        ssize_t n = pwrite(self_mem_fd, x->expect, x->len, (off_t)x->addr);
+        (void)n;                          /* nothing better to do: the verify below fails then */
+    }
+}
+
+/*
+ * Carries out a work list, all or nothing (Xen: the arch_livepatch_apply/revert loop plus
+ * was_action_consistent). Runs on the master with every other CPU parked: no allocation, no
+ * lock; each step is a memcmp of readable text or a pwrite on /proc/self/mem.
+ *
+ * Returns 0, or -errno with *failed = the index of the write at fault and nothing changed.
+ */
+int livepatch_run_work(const struct livepatch_work *w, int64_t *failed)
+{
+    uint64_t n = w->nr;
+
+    *failed = -1;
+    if (n > LIVEPATCH_WORK_MAX || self_mem_fd < 0)
+        return -EINVAL;
+    for (uint64_t i = 0; i < n; i++) {
+        const struct livepatch_write *x = &w->write[i];
+        if (!x->len || x->len > LIVEPATCH_WRITE_MAX) {
+            *failed = (int64_t)i;
+            return -EINVAL;
+        }
+        /* Someone else changed the text since the driver planned: touch nothing. */
+        if ((x->flags & LIVEPATCH_WRITE_CHECK_LIVE) && memcmp((const void *)(uintptr_t)x->addr, x->expect, x->len)) {
+            *failed = (int64_t)i;
+            return -ESTALE;
+        }
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        const struct livepatch_write *x = &w->write[i];
+        ssize_t r = pwrite(self_mem_fd, x->bytes, x->len, (off_t)x->addr);
+        if (r != (ssize_t)x->len) {
+            int err = r < 0 ? errno : EIO;
+            *failed = (int64_t)i;
+            restore_writes(w, (int64_t)i);  /* a short write may have changed part of range i */
+            return -err;
+        }
+    }
+    /* Every range holds its final bytes (Xen: was_action_consistent). */
+    for (uint64_t i = 0; i < n; i++) {
+        const struct livepatch_write *x = &w->write[i];
+        if (memcmp((const void *)(uintptr_t)x->addr, x->fin, x->len)) {
+            *failed = (int64_t)i;
+            restore_writes(w, (int64_t)n - 1);
+            return -EIO;
+        }
+    }
+    return 0;
+}
+
 /* Only code in the payload area is called, as for the control mailbox's CALL op. */
 static bool in_payload_area(uint64_t fn)
 {
@@ -83,97 +167,268 @@ static bool in_payload_area(uint64_t fn)
     return fn >= area && fn < area + PAYLOAD_AREA_SIZE;
 }
 
-/*
- * Runs the call the driver posted (see include/public/xsplice.h, "Master call") on this, the
- * master CPU, while every other CPU stays parked (Xen runs load/unload and action hooks in
- * livepatch_do_action() the same way). Acquire on call_seq: fn/arg/kind written before it are
- * seen; release on call_done: the driver that sees it also sees call_rc and every write the
- * call made.
- */
-static noinline void master_call(struct livepatch_rendezvous *r)
+static struct livepatch_handle_fstate *handle_fstate(uint64_t handle, uint32_t k)
 {
-    uint64_t seq = load_acquire(&r->call_seq);
-    uint64_t fn = ACCESS_ONCE(r->call_fn);
-    int64_t rc;
+    const struct livepatch_handle *h = (const struct livepatch_handle *)(uintptr_t)handle;
 
-    if (!in_payload_area(fn)) {
-        rc = -EPERM;
-    } else if (ACCESS_ONCE(r->call_kind) == LIVEPATCH_CALL_ACTION) {
-        livepatch_master_calling = 1;
-        rc = ((int (*)(void *))(uintptr_t)fn)((void *)(uintptr_t)ACCESS_ONCE(r->call_arg));
-        livepatch_master_calling = 0;
-    } else {
-        livepatch_master_calling = 1;
-        ((void (*)(void))(uintptr_t)fn)();
-        livepatch_master_calling = 0;
-        rc = 0;
+    return &((struct livepatch_handle_fstate *)(uintptr_t)h->fstate)[k];
+}
+
+/* The function k of step s is its write from + k when applying, to - 1 - k when reverting. */
+static uint32_t step_write(const struct livepatch_step *s, uint32_t k)
+{
+    return s->apply ? s->from + k : s->to - 1 - k;
+}
+
+/* Sets every fstate of the steps' handles to what it was before the action. */
+static void restore_states(const struct livepatch_step *st, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        if (!st[i].handle || st[i].kind == LIVEPATCH_STEP_CALL)
+            continue;
+        for (uint32_t k = 0; k < st[i].to - st[i].from; k++)
+            handle_fstate(st[i].handle, k)->applied = st[i].apply ? LIVEPATCH_FUNC_NOT_APPLIED : LIVEPATCH_FUNC_APPLIED;
     }
-    ACCESS_ONCE(r->call_rc) = rc;
-    store_release(&r->call_done, seq);
 }
 
-/* Writes hypervisor text (or read-only data) through /proc/self/mem; -errno on failure. */
-static int livepatch_text_write(uint64_t addr, const uint8_t *bytes, uint32_t len)
+/* The default action of one payload: compare, write, and keep its handle's fstate current. */
+static int run_writes(const struct livepatch_work *w, const struct livepatch_step *s, int64_t *failed)
 {
-    ssize_t n = pwrite(livepatch_mem_fd, bytes, len, (off_t)addr);
-
-    if (n < 0)
-        return -errno;
-    return n == (ssize_t)len ? 0 : -EIO;
-}
-
-static int livepatch_func_check(const struct livepatch_handle_fstate *state)
-{
-    if (!livepatch_master_calling || smp_processor_id() != LIVEPATCH_MASTER_CPU)
-        return -EPERM;               /* text changes only while every other CPU is parked */
-    if (!state || !state->len || state->len > LIVEPATCH_INSN_MAX)
-        return -EINVAL;
+    for (uint32_t i = s->from; i < s->to; i++) {
+        const struct livepatch_write *x = &w->write[i];
+        if ((x->flags & LIVEPATCH_WRITE_CHECK_LIVE) && memcmp((const void *)(uintptr_t)x->addr, x->expect, x->len)) {
+            *failed = i;
+            return -ESTALE;
+        }
+    }
+    for (uint32_t i = s->from; i < s->to; i++) {
+        const struct livepatch_write *x = &w->write[i];
+        ssize_t r = pwrite(self_mem_fd, x->bytes, x->len, (off_t)x->addr);
+        if (r != (ssize_t)x->len) {
+            *failed = i;
+            return r < 0 ? -errno : -EIO;
+        }
+    }
+    if (s->handle) {
+        for (uint32_t k = 0; k < s->to - s->from; k++) {
+            struct livepatch_handle_fstate *f = handle_fstate(s->handle, k);
+            if (s->apply)
+                memcpy(f->insn_buffer, w->write[step_write(s, k)].expect, w->write[step_write(s, k)].len);
+            f->applied = s->apply ? LIVEPATCH_FUNC_APPLIED : LIVEPATCH_FUNC_NOT_APPLIED;
+        }
+    }
     return 0;
 }
 
 /*
- * The hypervisor API for action hooks (Xen: common_livepatch_apply/revert): patch or restore
- * one function of the payload, updating its state. Valid only inside an apply/revert action
- * hook (on the master, every other CPU parked): -EPERM elsewhere. Applying an applied function
- * or reverting a reverted one changes nothing and returns 0.
+ * An apply/revert action hook (Xen: data->hooks.apply.action in livepatch_do_action), then
+ * Xen's was_action_consistent, stricter: every function must agree with the hook's result
+ * both in the text and in its fstate. Xen panics on a disagreement; here it is -EINVAL and
+ * the caller undoes the action.
  */
+static int run_action_hook(const struct livepatch_work *w, const struct livepatch_step *s, int64_t *failed,
+                           int64_t *hook_rc)
+{
+    int rc;
+
+    livepatch_in_action_hook = 1;
+    rc = ((int (*)(void *))(uintptr_t)s->fn)((void *)(uintptr_t)s->handle);
+    livepatch_in_action_hook = 0;
+    *hook_rc = rc;
+    for (uint32_t k = 0; k < s->to - s->from; k++) {
+        const struct livepatch_write *x = &w->write[step_write(s, k)];
+        bool took = !memcmp((const void *)(uintptr_t)x->addr, x->bytes, x->len);
+        bool kept = !memcmp((const void *)(uintptr_t)x->addr, x->expect, x->len);
+        bool applied = handle_fstate(s->handle, k)->applied == LIVEPATCH_FUNC_APPLIED;
+        if (!(rc ? kept : took) || applied != ((s->apply != 0) == (rc == 0))) {
+            *failed = step_write(s, k);
+            return -EINVAL;
+        }
+    }
+    return rc > 0 ? -EINVAL : rc;
+}
+
+/*
+ * A work list with hook steps (see include/public/xsplice.h, "Hook steps"), all or nothing
+ * as livepatch_run_work: on any failure every range is restored newest first and every
+ * handle's state set back. Hooks run here, on the master, with every other CPU parked.
+ */
+static int livepatch_run_steps(const struct livepatch_work *w, int64_t *failed, uint32_t *step_failed,
+                               int64_t *hook_rc)
+{
+    const struct livepatch_step *st = (const struct livepatch_step *)(uintptr_t)w->steps;
+    uint64_t n = w->nr_steps;
+    int64_t last = -1;
+    int rc = 0;
+
+    *failed = -1;
+    if (n > LIVEPATCH_STEPS_MAX || w->nr > LIVEPATCH_WORK_MAX || self_mem_fd < 0)
+        return -EINVAL;
+    for (uint64_t i = 0; i < n; i++) {
+        const struct livepatch_step *s = &st[i];
+        if (s->from > s->to || s->to > w->nr || (s->kind != LIVEPATCH_STEP_WRITES && !in_payload_area(s->fn))
+            || (s->kind == LIVEPATCH_STEP_ACTION && !s->handle)) {
+            *step_failed = (uint32_t)i + 1;
+            return -EINVAL;
+        }
+    }
+    for (uint64_t i = 0; i < w->nr; i++) {
+        if (!w->write[i].len || w->write[i].len > LIVEPATCH_WRITE_MAX) {
+            *failed = (int64_t)i;
+            return -EINVAL;
+        }
+    }
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        const struct livepatch_step *s = &st[i];
+        switch (s->kind) {
+        case LIVEPATCH_STEP_WRITES:
+            rc = run_writes(w, s, failed);
+            break;
+        case LIVEPATCH_STEP_CALL:
+            ((void (*)(void))(uintptr_t)s->fn)();
+            break;
+        case LIVEPATCH_STEP_ACTION:
+            rc = run_action_hook(w, s, failed, hook_rc);
+            if (rc)
+                *step_failed = (uint32_t)i + 1;
+            break;
+        default:
+            *step_failed = (uint32_t)i + 1;
+            rc = -EINVAL;
+        }
+        if (s->to > s->from && (int64_t)s->to - 1 > last)
+            last = (int64_t)s->to - 1;
+    }
+    if (!rc) {
+        for (uint64_t i = 0; i < w->nr; i++) {
+            const struct livepatch_write *x = &w->write[i];
+            if (memcmp((const void *)(uintptr_t)x->addr, x->fin, x->len)) {
+                *failed = (int64_t)i;
+                rc = -EIO;
+                break;
+            }
+        }
+    }
+    if (rc) {
+        restore_writes(w, rc == -EIO && *failed >= 0 && !*step_failed ? (int64_t)w->nr - 1 : last);
+        restore_states(st, n);
+    }
+    return rc;
+}
+
+/*
+ * The hypervisor API for action hooks (Xen: common_livepatch_apply/revert): patch or restore
+ * one function of the payload and update its state. Valid only inside an apply/revert action
+ * hook, on the master with every other CPU parked: -EPERM anywhere else. Applying an applied
+ * function, or reverting one that is not applied, changes nothing and returns 0.
+ */
+static int hook_api_check(const struct livepatch_handle_fstate *state)
+{
+    if (!livepatch_in_action_hook)
+        return -EPERM;
+    if (!state || !state->len || state->len > LIVEPATCH_WRITE_MAX)
+        return -EINVAL;
+    return 0;
+}
+
 int common_livepatch_apply(const void *func, struct livepatch_handle_fstate *state)
 {
-    int rc = livepatch_func_check(state);
+    int rc = hook_api_check(state);
+    ssize_t n;
 
     (void)func;
     if (rc || state->applied == LIVEPATCH_FUNC_APPLIED)
         return rc;
     memcpy(state->insn_buffer, (const void *)(uintptr_t)state->patch_addr, state->len);
-    rc = livepatch_text_write(state->patch_addr, state->patch, state->len);
-    if (!rc)
-        state->applied = LIVEPATCH_FUNC_APPLIED;
-    return rc;
+    n = pwrite(self_mem_fd, state->patch, state->len, (off_t)state->patch_addr);
+    if (n != (ssize_t)state->len)
+        return n < 0 ? -errno : -EIO;
+    state->applied = LIVEPATCH_FUNC_APPLIED;
+    return 0;
 }
 
 int common_livepatch_revert(const void *func, struct livepatch_handle_fstate *state)
 {
-    int rc = livepatch_func_check(state);
+    int rc = hook_api_check(state);
+    ssize_t n;
 
     (void)func;
     if (rc || state->applied != LIVEPATCH_FUNC_APPLIED)
         return rc;
-    rc = livepatch_text_write(state->patch_addr, state->insn_buffer, state->len);
-    if (!rc)
-        state->applied = LIVEPATCH_FUNC_NOT_APPLIED;
-    return rc;
+    n = pwrite(self_mem_fd, state->insn_buffer, state->len, (off_t)state->patch_addr);
+    if (n != (ssize_t)state->len)
+        return n < 0 ? -errno : -EIO;
+    state->applied = LIVEPATCH_FUNC_NOT_APPLIED;
+    return 0;
+}
+
+/*
+ * The master's part of a committed rendezvous (Xen: the master branch of
+ * livepatch_do_action's rendezvous). Everything after the driver's commit happens here, so a
+ * driver that dies once it committed cannot leave the action half done.
+ */
+static void livepatch_master_act(struct livepatch_rendezvous *r, uint64_t gen, unsigned int cpu)
+{
+    s_time_t t0 = NOW();
+    int64_t failed = -1;
+    int64_t hook_rc = 0;
+    uint32_t step_failed = 0;
+    int rc = 0;
+
+    /* Dekker with a CPU leaving at the deadline (it clears arrived, fences, reads acting): we
+     * read acting == gen before this fence, so either it saw acting and stays, or we see its
+     * arrived cleared below and do nothing. */
+    smp_mb();
+    for (unsigned int i = 0; i < r->nr_cpus; i++) {
+        if (load_acquire(&r->cpu[i].arrived) != gen) {
+            rc = -EBUSY;
+            break;
+        }
+    }
+    if (!rc) {
+        const struct livepatch_work *w = (const struct livepatch_work *)(uintptr_t)ACCESS_ONCE(r->work);
+        if (w) {
+            rc = w->nr_steps ? livepatch_run_steps(w, &failed, &step_failed, &hook_rc) : livepatch_run_work(w, &failed);
+            /* The commit point: the records after the action, in one release store (the
+             * writes are complete and verified). */
+            if (!rc && w->table) {
+                store_release(&livepatch_state.table, w->table);
+                livepatch_state.generation++;
+            }
+        }
+    }
+    r->rc = rc;
+    r->failed = failed;
+    r->step_failed = step_failed;
+    r->hook_rc = hook_rc;
+    r->master_cpu = cpu;
+    r->master_ns = (uint64_t)(NOW() - t0);
+    /* Release: a driver that sees done == gen sees rc/failed and the published table. */
+    store_release(&r->done, gen);
+    ACCESS_ONCE(r->do_work) = 0;
+    store_release(&r->release, gen);
+    kick_all();
+}
+
+/* {@return true if this CPU won the master role for gen (one CAS; later callers lose)} */
+static bool claim_master(struct livepatch_rendezvous *r, uint64_t gen)
+{
+    uint64_t m = load_acquire(&r->master);
+
+    return m != gen && __atomic_compare_exchange_n(&r->master, &m, gen, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /*
  * The slow path of check_for_livepatch_work(): park here until the driver releases this
- * CPU. Kept out of line (and out of the hot exit paths) so the check itself is one load.
+ * CPU, or until the master (maybe this CPU) has done the committed action. Kept out of line
+ * (and out of the hot exit paths) so the check itself is one load.
  */
 noinline __attribute__((cold)) void do_livepatch_work(void)
 {
     struct livepatch_rendezvous *r = &livepatch_rendezvous;
     unsigned int cpu = smp_processor_id();
     struct livepatch_cpu *c = &r->cpu[cpu];
-    /* Acquire: deadline/acting/cpu_action written before generation are seen. */
+    /* Acquire: deadline/acting/work written before generation are seen. */
     uint64_t gen = load_acquire(&r->generation);
     unsigned int spins = 0;
     bool released = false;
@@ -195,19 +450,19 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
             break;
         }
         if (load_acquire(&r->acting) == gen) {
-            if (cpu == LIVEPATCH_MASTER_CPU && load_acquire(&r->call_seq) != ACCESS_ONCE(r->call_done)) {
-                master_call(r);
-                spins = 0;
-                continue;
+            if (claim_master(r, gen)) {
+                livepatch_master_act(r, gen, cpu);
+                released = true;
+                break;
             }
             limit = ACCESS_ONCE(r->stuck_limit_ns) ? (s_time_t)r->stuck_limit_ns : STUCK_LIMIT_DEFAULT_NS;
             if (NOW() - t0 > limit)
-                panic("livepatch: CPU%u parked for rendezvous %lu, not released after %lld ms",
+                panic("livepatch: CPU%u parked for rendezvous %lu, not released by the master after %lld ms",
                       cpu, (unsigned long)gen, (long long)(limit / 1000000));
         } else if (NOW() > (s_time_t)ACCESS_ONCE(r->deadline)) {
             /* Leave at the deadline, unless the driver committed meanwhile. Dekker with the
-             * driver's "store acting; load arrived": the fence orders our store before our
-             * load, so at least one side sees the other's write. */
+             * master's "load acting; fence; load arrived": the fence orders our store before
+             * our load, so at least one side sees the other's write. */
             store_release(&c->arrived, 0);
             smp_mb();
             if (ACCESS_ONCE(r->acting) == gen) {
@@ -267,9 +522,9 @@ noinline uint64_t xsplice_test_sleeper(uint64_t ms)
 
 void livepatch_init(void)
 {
-    livepatch_mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-    if (livepatch_mem_fd < 0)
-        panic("livepatch: cannot open /proc/self/mem (errno %d)", errno);
+    self_mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+    if (self_mem_fd < 0)
+        printk("livepatch: cannot open /proc/self/mem (%s): actions will fail with EINVAL\n", strerror(errno));
     livepatch_rendezvous.nr_cpus = nr_cpu_ids;
     for (unsigned int i = 0; i < nr_cpu_ids; i++) {
         livepatch_rendezvous.cpu[i].stack_lo = (uint64_t)(uintptr_t)cpu_info[i].stack;

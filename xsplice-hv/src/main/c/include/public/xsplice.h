@@ -58,33 +58,34 @@ struct xsplice_ctl {
  * (check_for_livepatch_work(): one load and a branch) and in the idle loop. Protocol for a
  * driver (the Java side), one rendezvous at a time:
  *   1. gen = generation + 1; write deadline (CLOCK_MONOTONIC ns), acting = 0, release = 0,
- *      cpu_action/ucode_rev; then generation = gen; then do_work = 1.
+ *      cpu_action/ucode_rev, work (a staged struct livepatch_work, or 0); then
+ *      generation = gen; then do_work = 1.
  *   2. Wake idle CPUs: write 1 to each xsplice_ctl.ipi_fd[i] (dup'ed with pidfd_getfd).
  *   3. Wait until cpu[i].arrived == gen for every i < nr_cpus, or the deadline passes.
- *   4a. All arrived: write acting = gen, then re-read every cpu[i].arrived; if one is no
- *       longer gen it left at the deadline: go to 4b. Otherwise the CPUs are parked in
- *       do_livepatch_work(), their sp/fp published: do the action, then 5.
- *   4b. Not all arrived: nothing was changed; go to 5 and report EBUSY.
- *   5. Write do_work = 0, then release = gen. CPUs run cpu_action, set action_done = gen,
- *      execute cpuid (serialising: cross-modified code) and go on.
+ *   4a. All arrived: the driver may inspect the parked CPUs (sp/fp/pc: the stack check).
+ *       To go on it commits: acting = gen, then kicks every CPU. From that store on the
+ *       driver writes nothing more; the hypervisor finishes alone (5), even if the driver dies.
+ *   4b. Not all arrived, or the driver decided not to act: do_work = 0, then release = gen.
+ *       Nothing was changed (EBUSY). A driver that dies before committing: every CPU leaves
+ *       at the deadline by itself, nothing changed.
+ *   5. The master (the first parked CPU to win the CAS on `master`) runs
+ *      livepatch_master_act(): it checks that every CPU is still parked (Dekker with a CPU
+ *      leaving at the deadline, see do_livepatch_work), runs the work list
+ *      (livepatch_run_work: compare, write, verify, or restore everything), publishes
+ *      work->table as livepatch_state.table on success (the commit point: one 8-byte
+ *      release store), then writes rc, failed, done = gen (release), do_work = 0,
+ *      release = gen, and kicks every CPU.
+ *   6. Released CPUs run cpu_action, set action_done = gen, execute cpuid (serialising:
+ *      cross-modified code) and go on. The driver waits for done == gen and left == gen.
  * A CPU waits for release until the deadline unless acting == gen; once acting it waits up
- * to stuck_limit_ns (0: 2 s) and then panics: a driver that died mid-action leaves the
- * text in an unknown state, and Xen would not carry on either.
+ * to stuck_limit_ns (0: 2 s) for the master and then panics (a master that hangs).
+ *
+ * Entry points for work on the master while every CPU is parked (hooks: struct livepatch_step):
+ * livepatch_master_act() is the only caller of livepatch_run_work(); anything else that
+ * must run with the world stopped goes between the Dekker check and the publication, takes
+ * its arguments from struct livepatch_work (pad[] is reserved for such slots), must neither
+ * allocate nor block, and reports a negative errno through the same rc.
  */
-/*
- * Master call (load/unload hooks, apply/revert action hooks): only while every CPU is parked
- * and the driver committed (acting == generation), the driver may have the master CPU
- * (LIVEPATCH_MASTER_CPU) run one function: write call_fn, call_arg, call_kind; then
- * call_seq = call_seq + 1; then kick the master's ipi_fd. The master, parked in
- * do_livepatch_work(), sees call_seq != call_done (acquire), runs the function on its own
- * stack with every other CPU still parked, stores call_rc, then call_done = call_seq
- * (release). The driver waits for call_done == call_seq (bounded), then may post the next
- * call or release. common_livepatch_apply()/revert() work only inside such a call.
- */
-#define LIVEPATCH_MASTER_CPU        0
-#define LIVEPATCH_CALL_VOID         0   /* void fn(void): load and unload hooks */
-#define LIVEPATCH_CALL_ACTION       1   /* int fn(livepatch_payload_t *): apply/revert action hooks */
-
 #define LIVEPATCH_CPU_ACTION_NONE   0
 #define LIVEPATCH_CPU_ACTION_UCODE  1   /* each CPU sets cpu[i].ucode_rev = ucode_rev */
 
@@ -109,20 +110,185 @@ struct livepatch_rendezvous {
     uint32_t nr_cpus;                 /*   4: pCPUs expected to arrive */
     uint64_t generation;              /*   8: id of the requested rendezvous (non-zero) */
     uint64_t deadline;                /*  16: CLOCK_MONOTONIC ns after which CPUs may leave */
-    uint64_t acting;                  /*  24: = generation once the driver committed to act */
+    uint64_t acting;                  /*  24: = generation: the driver committed, the master acts */
     uint64_t release;                 /*  32: = generation: CPUs may go */
     uint32_t cpu_action;              /*  40: LIVEPATCH_CPU_ACTION_* run by each CPU at release */
     uint32_t pad0;                    /*  44 */
     uint64_t ucode_rev;               /*  48: argument of LIVEPATCH_CPU_ACTION_UCODE */
     uint64_t stuck_limit_ns;          /*  56: 0 = 2 s */
-    uint64_t call_seq;                /*  64: master call requested (driver writes, release) */
-    uint64_t call_done;               /*  72: = call_seq once the master ran it (master writes, release) */
-    uint64_t call_fn;                 /*  80: function to call (inside the payload area, else -EPERM) */
-    uint64_t call_arg;                /*  88: its argument (LIVEPATCH_CALL_ACTION: the payload handle) */
-    int64_t  call_rc;                 /*  96: its result (0 for a void hook) */
-    uint32_t call_kind;               /* 104: LIVEPATCH_CALL_* */
-    uint8_t  pad1[20];                /* 108 */
+    uint64_t master;                  /*  64: generation a CPU claimed the master role for (CAS) */
+    uint64_t work;                    /*  72: const struct livepatch_work * for this generation, 0 = none */
+    uint64_t done;                    /*  80: master: generation whose work is finished (release store) */
+    int64_t  rc;                      /*  88: master: 0 or -errno of that work (-EBUSY: a CPU had left) */
+    int64_t  failed;                  /*  96: master: index of the write that failed, -1 */
+    uint32_t master_cpu;              /* 104: master: which CPU acted */
+    uint32_t step_failed;             /* 108: master: 1 + index of the hook step that failed, 0 = none */
+    uint64_t master_ns;               /* 112: master: ns from its claim to the release */
+    int64_t  hook_rc;                 /* 120: master: what the last action hook returned */
     struct livepatch_cpu cpu[XSPLICE_NR_CPUS_MAX]; /* 128 */
+};
+
+/* ---------------------------------------------------------------------------------------
+ * The work list the master runs (staged by the driver in the state area, see below, before
+ * it raises the flag; read-only for the core). Each write: if CHECK_LIVE, the live bytes at
+ * addr must equal expect[] (else -ESTALE, nothing written); then bytes[] is written; when
+ * every write is done, every range must hold fin[] (it differs from bytes[] only where a
+ * later write of the same list overlaps). On any failure every range written so far is
+ * restored from expect[], newest first. Text is written through the core's own
+ * /proc/self/mem descriptor, so it is never writable in the process.
+ */
+#define LIVEPATCH_WRITE_MAX         32
+#define LIVEPATCH_WRITE_CHECK_LIVE  1u
+#define LIVEPATCH_WORK_MAX          4096
+
+struct livepatch_write {              /* 128 bytes */
+    uint64_t addr;                    /*   0 */
+    uint32_t len;                     /*   8: 1..LIVEPATCH_WRITE_MAX */
+    uint32_t flags;                   /*  12: LIVEPATCH_WRITE_* */
+    uint8_t  expect[LIVEPATCH_WRITE_MAX]; /* 16: the bytes before this write */
+    uint8_t  bytes[LIVEPATCH_WRITE_MAX];  /* 48: the bytes written */
+    uint8_t  fin[LIVEPATCH_WRITE_MAX];    /* 80: the bytes once the whole list is written */
+    uint8_t  pad[16];                 /* 112 */
+};
+
+struct livepatch_work {               /* 64 + 128 * nr bytes */
+    uint64_t nr;                      /*   0: writes, at most LIVEPATCH_WORK_MAX */
+    uint64_t table;                   /*   8: records to publish on success, 0 = keep */
+    uint64_t steps;                   /*  16: const struct livepatch_step *, 0 = run the writes in one go */
+    uint64_t nr_steps;                /*  24 */
+    uint64_t pad[4];                  /*  32: reserved for further master steps */
+    struct livepatch_write write[];   /*  64 */
+};
+
+/*
+ * Hook steps (Xen: livepatch_do_action with load/unload and action hooks). When a payload of
+ * the action has hooks, the driver stages steps after the writes (work->steps): the master
+ * runs them in order instead of livepatch_run_work's single pass:
+ *   WRITES [from, to)        the default action for one payload: compare (CHECK_LIVE), write;
+ *                            with a handle, its fstate[k] follows (applied, saved bytes)
+ *   CALL fn                  void fn(void): a load or unload hook
+ *   ACTION fn, handle        int fn(handle): an apply/revert action hook for writes [from, to);
+ *                            afterwards every function must agree with its result (0: all
+ *                            applied, resp. reverted; error: none), on the text (bytes[] or
+ *                            expect[]) and on fstate[k].applied. Otherwise rc = -EINVAL,
+ *                            failed = the write of the first function that disagrees.
+ * Function k of a step is write from + k when applying, to - 1 - k when reverting. Any failure:
+ * every range is restored from expect[] newest first, every handle's fstate set back, and
+ * step_failed = 1 + the step's index (0 for a write failure in a WRITES step).
+ */
+#define LIVEPATCH_STEP_WRITES       0
+#define LIVEPATCH_STEP_CALL         1
+#define LIVEPATCH_STEP_ACTION       2
+#define LIVEPATCH_STEPS_MAX         256
+
+struct livepatch_step {               /* 32 bytes */
+    uint32_t kind;                    /*  0: LIVEPATCH_STEP_* */
+    uint32_t apply;                   /*  4: 1 = the step applies its payload, 0 = reverts it */
+    uint64_t fn;                      /*  8: hook (inside the payload area) */
+    uint64_t handle;                  /* 16: struct livepatch_handle *, 0 = none */
+    uint32_t from;                    /* 24: the payload's writes */
+    uint32_t to;                      /* 28 */
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Payload handle (livepatch_payload_t, Xen's struct payload as hooks see it): written by the
+ * supervisor into a read-write block of the payload area, one per payload with hooks, and
+ * passed to pre/post and action hooks. The same layout is declared for payload authors in
+ * xsplice-build's include/xsplice/livepatch.h (struct livepatch_fstate, livepatch_payload_t).
+ *
+ *   handle: struct livepatch_handle | struct livepatch_func funcs[nfuncs] (a copy of the
+ *           payload's entries, old_addr resolved) | struct livepatch_handle_fstate fstate[nfuncs] | names
+ *
+ * fstate[i] is the patch state of funcs[i]: the master keeps it current in WRITES steps; an
+ * action hook changes it through common_livepatch_apply()/revert().
+ */
+#define LIVEPATCH_FUNC_NOT_APPLIED  0
+#define LIVEPATCH_FUNC_APPLIED      1
+
+struct livepatch_handle_fstate {      /* 96 bytes */
+    uint32_t applied;                 /*  0: LIVEPATCH_FUNC_* */
+    uint32_t len;                     /*  4: bytes the patch writes at patch_addr (5, or the NOP count) */
+    uint64_t patch_addr;              /*  8: old_addr, + 4 after an ENDBR64 */
+    uint8_t  insn_buffer[LIVEPATCH_WRITE_MAX]; /* 16: the bytes the patch overwrote (saved at apply) */
+    uint8_t  patch[LIVEPATCH_WRITE_MAX];       /* 48: the bytes the patch writes (jmp rel32 or NOPs) */
+    uint64_t pad[2];                  /* 80 */
+};
+
+struct livepatch_handle {             /* 64 bytes */
+    uint64_t name;                    /*  0: const char * */
+    uint64_t funcs;                   /*  8: const struct livepatch_func * (104-byte entries) */
+    uint64_t fstate;                  /* 16: struct livepatch_handle_fstate * */
+    uint32_t nfuncs;                  /* 24 */
+    uint32_t pad0;                    /* 28 */
+    uint64_t pad[4];                  /* 32 */
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Patch state (symbol "livepatch_state", 64 bytes): what a restarted supervisor recovers.
+ *
+ * `table` points to a struct livepatch_record_table in the state area (the top
+ * XSPLICE_STATE_SIZE bytes of the payload area's meta region, read-only to the core). Tables
+ * are never modified once published: the writer builds a complete new table in the buffer
+ * not published, then stores its address with one 8-byte store (release). Synchronous
+ * changes (upload, unload, an action's rc) are published by the supervisor; an action's
+ * result by the master (work->table) at the same moment its writes are complete, so a
+ * reader sees either the state before the action or the state after it, never a mix.
+ *
+ *  payload area                                                  meta region (top 4 MiB)
+ *  [ payloads and kept payload files ...           | regions 0 | regions 1 | work | tbl A | tbl B ]
+ *                                                    1 MiB       1 MiB       1 MiB 512 KiB 512 KiB
+ */
+#define XSPLICE_META_SIZE        (4UL << 20)
+#define XSPLICE_STATE_OFFSET     (2UL << 20)  /* from the meta region's start */
+#define XSPLICE_WORK_SIZE        (1UL << 20)
+#define XSPLICE_TABLE_SIZE       (512UL << 10)
+#define LIVEPATCH_TABLE_MAGIC    0x31544154534c5058ULL /* "XPLSTAT1" */
+
+#define LIVEPATCH_STATE_CHECKED  1
+#define LIVEPATCH_STATE_APPLIED  2
+#define LIVEPATCH_RECORD_REVERTED 1u  /* reverted once: its .data/.bss is no longer pristine */
+
+struct livepatch_state {
+    uint64_t table;                   /*   0: const struct livepatch_record_table *, 0 = none */
+    uint64_t generation;              /*   8: incremented after each publication */
+    uint64_t pad[6];                  /*  16 */
+};
+
+struct livepatch_fstate {             /* 48 bytes, per function (Xen 4.17: livepatch_fstate) */
+    uint64_t patch_addr;              /*   0: where the jump (or NOPs) goes */
+    uint32_t len;                     /*   8: bytes the patch writes */
+    uint32_t applied;                 /*  12: 1 = patched, 0 = not */
+    uint8_t  saved[LIVEPATCH_WRITE_MAX]; /* 16: the original bytes (valid when applied) */
+};
+
+struct livepatch_record {             /* 256 + 48 * nr_funcs bytes */
+    char     name[128];               /*   0: NUL-terminated */
+    uint64_t base;                    /* 128: the payload's block in the payload area */
+    uint64_t size;                    /* 136 */
+    uint64_t text_addr;               /* 144 */
+    uint64_t text_size;               /* 152 */
+    uint64_t rw_addr;                 /* 160 */
+    uint64_t rw_size;                 /* 168 */
+    uint64_t ro_addr;                 /* 176 */
+    uint64_t ro_size;                 /* 184 */
+    uint64_t file;                    /* 192: the uploaded payload file, kept read-only in the payload area */
+    uint64_t file_size;               /* 200 */
+    uint32_t state;                   /* 208: LIVEPATCH_STATE_* */
+    int32_t  rc;                      /* 212: 0 or -errno of the last action */
+    uint32_t nr_funcs;                /* 216 */
+    uint32_t flags;                   /* 220: LIVEPATCH_RECORD_* */
+    uint32_t applied_pos;             /* 224: position in the applied stack, 1 = bottom; 0 = not applied */
+    uint32_t pad0;                    /* 228 */
+    uint64_t pad[3];                  /* 232 */
+    struct livepatch_fstate fstate[]; /* 256 */
+};
+
+struct livepatch_record_table {       /* 64 bytes, then nr records back to back */
+    uint64_t magic;                   /*   0: LIVEPATCH_TABLE_MAGIC */
+    uint64_t nr;                      /*   8: records, in load order */
+    uint64_t nr_applied;              /*  16 */
+    uint64_t bytes;                   /*  24: size of the whole table */
+    uint64_t pad[4];                  /*  32 */
 };
 
 /* ---------------------------------------------------------------------------------------
@@ -165,41 +331,6 @@ struct livepatch_region_table {       /* 16 + 64 * nr bytes */
     uint64_t nr;
     uint64_t pad;
     struct livepatch_region region[];
-};
-
-/* ---------------------------------------------------------------------------------------
- * Payload handle (livepatch_payload_t, Xen's struct payload as hooks see it): written by the
- * supervisor into a read-write block of the payload area, one per payload, and passed to
- * pre/post and action hooks. The same layout is declared for payload authors in
- * xsplice-build's include/xsplice/livepatch.h.
- *
- *   handle: struct livepatch_handle | struct livepatch_func funcs[nfuncs] (a copy of the
- *           payload's entries, old_addr resolved) | struct livepatch_handle_fstate fstate[nfuncs] | names
- *
- * fstate[i] is the patch state of funcs[i]: the supervisor keeps it current for the default
- * action; an action hook changes it through common_livepatch_apply()/revert(). After an action
- * hook the supervisor checks that every fstate and the live text agree with the hook's result.
- */
-#define LIVEPATCH_FUNC_NOT_APPLIED  0
-#define LIVEPATCH_FUNC_APPLIED      1
-#define LIVEPATCH_INSN_MAX          32
-
-struct livepatch_handle_fstate {      /* 96 bytes (the author header calls it struct livepatch_fstate) */
-    uint32_t applied;                 /*  0: LIVEPATCH_FUNC_* */
-    uint32_t len;                     /*  4: bytes the patch writes at patch_addr (5, or the NOP count) */
-    uint64_t patch_addr;              /*  8: old_addr, + 4 after an ENDBR64 */
-    uint8_t  insn_buffer[LIVEPATCH_INSN_MAX]; /* 16: the bytes the patch overwrote (saved at apply) */
-    uint8_t  patch[LIVEPATCH_INSN_MAX];       /* 48: the bytes the patch writes (jmp rel32 or NOPs) */
-    uint64_t pad[2];                  /* 80 */
-};
-
-struct livepatch_handle {             /* 64 bytes (the author header: livepatch_payload_t) */
-    uint64_t name;                    /*  0: const char * */
-    uint64_t funcs;                   /*  8: const struct livepatch_func * (104-byte entries) */
-    uint64_t fstate;                  /* 16: struct livepatch_handle_fstate * */
-    uint32_t nfuncs;                  /* 24 */
-    uint32_t pad0;                    /* 28 */
-    uint64_t pad[4];                  /* 32 */
 };
 
 /* ---------------------------------------------------------------------------------------

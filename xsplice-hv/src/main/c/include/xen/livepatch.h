@@ -5,6 +5,11 @@
 extern struct livepatch_rendezvous livepatch_rendezvous;
 extern struct livepatch_region_table *livepatch_regions;
 extern uint64_t livepatch_regions_gen;
+extern struct livepatch_state livepatch_state;
+
+/* Runs a staged work list on the calling CPU (the master, every other CPU parked): 0 or
+ * -errno with *failed set and nothing changed. See include/public/xsplice.h. */
+int livepatch_run_work(const struct livepatch_work *w, int64_t *failed);
 
 void do_livepatch_work(void) __attribute__((cold));
 void livepatch_init(void);

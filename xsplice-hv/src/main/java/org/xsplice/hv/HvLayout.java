@@ -45,16 +45,23 @@ public final class HvLayout {
         public static final long CPU_ACTION = 40;
         public static final long UCODE_REV = 48;
         public static final long STUCK_LIMIT_NS = 56;
-        public static final long CALL_SEQ = 64;
-        public static final long CALL_DONE = 72;
-        public static final long CALL_FN = 80;
-        public static final long CALL_ARG = 88;
-        public static final long CALL_RC = 96;
-        public static final long CALL_KIND = 104;
-        /** The CPU that runs master calls (load/unload and action hooks). */
-        public static final int MASTER_CPU = 0;
-        public static final int CALL_VOID = 0;
-        public static final int CALL_ACTION = 1;
+        /** Generation a CPU claimed the master role for. */
+        public static final long MASTER = 64;
+        /** The staged {@code struct livepatch_work} for this generation, 0 = none. */
+        public static final long WORK = 72;
+        /** Master: generation whose work is finished. */
+        public static final long DONE = 80;
+        /** Master: 0 or -errno of that work. */
+        public static final long RC = 88;
+        /** Master: index of the write that failed, -1. */
+        public static final long FAILED = 96;
+        public static final long MASTER_CPU = 104;
+        /** Master: 1 + index of the hook step that failed, 0 = none (a 4-byte field). */
+        public static final long STEP_FAILED = 108;
+        /** Master: ns from its claim to the release. */
+        public static final long MASTER_NS = 112;
+        /** Master: what the last action hook returned. */
+        public static final long HOOK_RC = 120;
         public static final long CPU = 128;
         public static final long CPU_SIZE = 128;
         /** Offsets inside one {@code struct livepatch_cpu}. */
@@ -98,6 +105,55 @@ public final class HvLayout {
         }
     }
 
+    /**
+     * The meta region at the top of the payload area (never handed to payloads): the two
+     * region-table buffers, then the state area (work list and two record-table buffers).
+     */
+    public static final class Meta {
+        public static final long SIZE = 4L << 20;
+        public static final long REGION_BUFFER = 1L << 20;
+        public static final long STATE_OFFSET = 2L << 20;
+        public static final long WORK_SIZE = 1L << 20;
+        public static final long TABLE_SIZE = 512L << 10;
+
+        private Meta() {
+        }
+    }
+
+    /** {@code struct livepatch_work} and {@code struct livepatch_write}: what the master runs. */
+    public static final class Work {
+        public static final long HEADER = 64;
+        public static final long NR = 0;
+        public static final long TABLE = 8;
+        public static final long WRITE_SIZE = 128;
+        public static final long ADDR = 0;
+        public static final long LEN = 8;
+        public static final long FLAGS = 12;
+        public static final long EXPECT = 16;
+        public static final long BYTES = 48;
+        public static final long FIN = 80;
+        public static final int WRITE_MAX = 32;
+        public static final int CHECK_LIVE = 1;
+        public static final int MAX = 4096;
+        /** {@code steps} and {@code nr_steps} in the header; each {@code struct livepatch_step} (hooks). */
+        public static final long STEPS = 16;
+        public static final long NR_STEPS = 24;
+        public static final long STEP_SIZE = 32;
+        public static final long STEP_KIND = 0;
+        public static final long STEP_APPLY = 4;
+        public static final long STEP_FN = 8;
+        public static final long STEP_HANDLE = 16;
+        public static final long STEP_FROM = 24;
+        public static final long STEP_TO = 28;
+        public static final int STEP_WRITES = 0;
+        public static final int STEP_CALL = 1;
+        public static final int STEP_ACTION = 2;
+        public static final int STEPS_MAX = 256;
+
+        private Work() {
+        }
+    }
+
     /** The payload handle ({@code struct livepatch_handle}, {@code struct livepatch_handle_fstate}), in the payload area. */
     public static final class Handle {
         public static final long SIZE = 64;
@@ -112,11 +168,50 @@ public final class HvLayout {
         public static final long FS_PATCH_ADDR = 8;
         public static final long FS_INSN_BUFFER = 16;
         public static final long FS_PATCH = 48;
-        public static final int INSN_MAX = 32;
         public static final int FUNC_NOT_APPLIED = 0;
         public static final int FUNC_APPLIED = 1;
 
         private Handle() {
+        }
+    }
+
+    /** {@code struct livepatch_state} (symbol) and the record tables it points to. */
+    public static final class State {
+        public static final String SYMBOL = "livepatch_state";
+        public static final long SIZE = 64;
+        public static final long TABLE = 0;
+        public static final long GENERATION = 8;
+        public static final long MAGIC = 0x31544154534c5058L;
+        public static final long TABLE_HEADER = 64;
+        public static final long T_MAGIC = 0;
+        public static final long T_NR = 8;
+        public static final long T_NR_APPLIED = 16;
+        public static final long T_BYTES = 24;
+        public static final long RECORD = 256;
+        public static final int NAME_SIZE = 128;
+        public static final long R_BASE = 128;
+        public static final long R_SIZE = 136;
+        public static final long R_TEXT_ADDR = 144;
+        public static final long R_TEXT_SIZE = 152;
+        public static final long R_RW_ADDR = 160;
+        public static final long R_RW_SIZE = 168;
+        public static final long R_RO_ADDR = 176;
+        public static final long R_RO_SIZE = 184;
+        public static final long R_FILE = 192;
+        public static final long R_FILE_SIZE = 200;
+        public static final long R_STATE = 208;
+        public static final long R_RC = 212;
+        public static final long R_NR_FUNCS = 216;
+        public static final long R_FLAGS = 220;
+        public static final long R_APPLIED_POS = 224;
+        public static final int FLAG_REVERTED = 1;
+        public static final long FSTATE = 48;
+        public static final long F_PATCH_ADDR = 0;
+        public static final long F_LEN = 8;
+        public static final long F_APPLIED = 12;
+        public static final long F_SAVED = 16;
+
+        private State() {
         }
     }
 

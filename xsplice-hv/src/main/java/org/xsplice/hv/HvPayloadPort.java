@@ -28,8 +28,8 @@ import org.xsplice.hypervisor.symbols.Symbol;
  * so the buffer written next is no longer read by anyone.
  */
 public final class HvPayloadPort implements HypervisorPort {
-    /** Bytes at the top of the payload area kept for the two region-table buffers. */
-    public static final long META_SIZE = 2L << 20;
+    /** Bytes at the top of the payload area kept for the region-table buffers and the patch state. */
+    public static final long META_SIZE = HvLayout.Meta.SIZE;
     private static final int PROT_READ = 1;
     private static final int PROT_WRITE = 2;
     private static final int PROT_EXEC = 4;
@@ -53,10 +53,30 @@ public final class HvPayloadPort implements HypervisorPort {
         this.regionsGen = hv.image().address("livepatch_regions_gen", 8);
         final long[] area = hv.payloadArea();
         final long meta = area[0] + area[1] - META_SIZE;
-        bufferSize = META_SIZE / 2;
+        bufferSize = HvLayout.Meta.REGION_BUFFER;
         buffers[0] = meta;
         buffers[1] = meta + bufferSize;
+        // A previous supervisor may have published a table: the next one goes to the other buffer.
+        next = buffers[0] == hv.memory().readLong(regionsPointer) ? 1 : 0;
         hv.protect(meta, META_SIZE, PROT_READ);
+    }
+
+    /** {@return the start of the meta region (the top {@link #META_SIZE} bytes of the payload area)} */
+    public static long meta(final HypervisorProcess hv) throws IOException {
+        final long[] area = hv.payloadArea();
+        return area[0] + area[1] - META_SIZE;
+    }
+
+    /**
+     * Restart recovery: publishes exactly {@code adopted} (the payloads the records name), which
+     * also drops a region a previous supervisor registered for a payload it never recorded.
+     */
+    public synchronized void adopt(final List<PayloadRegion> adopted) throws IOException {
+        final Map<String, PayloadRegion> all = new LinkedHashMap<>();
+        adopted.forEach(r -> all.put(r.name(), r));
+        publish(all);
+        regions.clear();
+        regions.putAll(all);
     }
 
     /** {@return the part of the payload area payloads may use: [start, size]} */

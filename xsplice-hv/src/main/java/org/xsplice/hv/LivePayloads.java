@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.List;
 
 import org.xsplice.elf.BuildId;
+import org.xsplice.hypervisor.loader.LoadedPayload;
 import org.xsplice.hypervisor.loader.HypervisorTarget;
 import org.xsplice.hypervisor.loader.PayloadLoader;
 import org.xsplice.hypervisor.loader.PayloadRegistry;
@@ -13,22 +14,26 @@ import org.xsplice.payload.PayloadException;
 
 /**
  * The payloads of one running reference hypervisor: the loader bound to its image and memory,
- * the registry of what is loaded, and the port that writes into it. The supervisor owns one.
+ * the registry of what is loaded, the port that writes into it and the patch records kept in
+ * it. The supervisor owns one.
+ *
+ * <p>Attaching to a hypervisor that a previous supervisor left running recovers everything
+ * from the hypervisor's memory: first any rendezvous still in flight is allowed to end (a
+ * committed action is finished by the hypervisor's master CPU, an uncommitted one by the
+ * deadline), then every recorded payload is linked again at its base from its kept file and
+ * compared with memory, and the applied stack is rebuilt from the records.
  */
 public final class LivePayloads implements AutoCloseable {
+    /** How long attaching waits for a rendezvous a dead supervisor left in flight. */
+    private static final long SETTLE_LIMIT_NS = 5_000_000_000L;
+
     private final HvPayloadPort port;
     private final PayloadRegistry registry;
     private final LiveActions actions;
-    private final long inherited;
-    private final String name;
+    private final List<LoadedPayload> recovered;
 
     public LivePayloads(final HypervisorProcess hv) throws IOException {
-        // Payload regions published before this supervisor existed: a previous supervisor
-        // loaded (and maybe applied) payloads that this one knows nothing about. Read first:
-        // nothing below may write the region table or hand out their memory.
-        final long table = hv.memory().readLong(hv.image().address(HvLayout.Regions.SYMBOL, 8));
-        this.inherited = 0 == table ? 0 : hv.memory().readLong(table);
-        this.name = hv.name();
+        settle(hv);
         this.port = new HvPayloadPort(hv);
         final long[] space = HvPayloadPort.payloadSpace(hv);
         final HvImage image = hv.image();
@@ -63,25 +68,54 @@ public final class LivePayloads implements AutoCloseable {
                 return space[1];
             }
         };
-        this.registry = new PayloadRegistry(new PayloadLoader(target), port);
-        this.actions = new LiveActions(hv, registry);
+        this.registry = new PayloadRegistry(new PayloadLoader(target), port, true);
+        final PatchRecords records = new PatchRecords(hv);
+        this.actions = new LiveActions(hv, registry, records);
+        final List<PatchRecord> recorded = records.read();
+        this.recovered = actions.recover(recorded);
+        // Publish exactly the recovered payloads' regions (also when there are none: a region a
+        // dead supervisor registered for a payload it never recorded is dropped).
+        if (!recovered.isEmpty() || 0 != hv.memory().readLong(hv.image().address(HvLayout.Regions.SYMBOL, 8))) {
+            port.adopt(recovered.stream().map(LoadedPayload::region).toList());
+        }
     }
 
     /**
-     * Refuses every payload operation when this supervisor took over a hypervisor that already
-     * holds payloads: their registry, applied stack and saved bytes lived in the previous
-     * supervisor and are not recovered yet (docs/consistency-model.md, "Limits"), so listing
-     * nothing or allocating their memory again would be wrong. The patched text itself stays
-     * as it is and keeps running.
-     *
-     * @throws PayloadException EIO naming how many payloads were inherited
+     * Waits until no rendezvous is in flight: a committed one until its master is done, an
+     * uncommitted one until its deadline passed and every parked CPU left; then lowers a flag
+     * a dead driver left raised (each CPU would otherwise pass through the slow path at every
+     * exit, returning at once).
      */
-    public void guard() {
-        if (inherited > 0) {
-            throw new PayloadException(Errno.EIO, "hypervisor " + name + " holds " + inherited
-                    + " payload(s) loaded by a previous supervisor, whose state this supervisor cannot recover yet;"
-                    + " payload operations are refused until the hypervisor is restarted");
+    private static void settle(final HypervisorProcess hv) throws IOException {
+        final long base = hv.rendezvousAddress();
+        final long limit = System.nanoTime() + SETTLE_LIMIT_NS;
+        final RendezvousBlock block = hv.rendezvous();
+        for (;;) {
+            final long gen = block.generation();
+            final boolean committed = gen == hv.memory().readLong(base + HvLayout.Rendezvous.ACTING);
+            boolean busy = committed ? gen != block.done()
+                    : System.nanoTime() - hv.memory().readLong(base + HvLayout.Rendezvous.DEADLINE) < 0;
+            for (int c = 0; c < block.cpus() && !busy; c++) {
+                final RendezvousBlock.CpuState s = block.cpu(c);
+                busy = gen == s.arrived() && gen != s.left();
+            }
+            if (!busy) {
+                break;
+            }
+            if (System.nanoTime() - limit > 0) {
+                throw new PayloadException(Errno.EBUSY, "hypervisor " + hv.name() + ": rendezvous " + gen
+                        + " left by a previous supervisor has not ended after " + SETTLE_LIMIT_NS / 1_000_000 + " ms");
+            }
+            HypervisorProcess.sleepMillis(1);
         }
+        if (0 != hv.memory().readInt(base + HvLayout.Rendezvous.DO_WORK)) {
+            hv.memory().writeInt(base + HvLayout.Rendezvous.DO_WORK, 0);
+        }
+    }
+
+    /** {@return the payloads taken over from a previous supervisor (empty on a fresh hypervisor)} */
+    public List<LoadedPayload> recovered() {
+        return recovered;
     }
 
     /** {@return APPLY / REVERT / REPLACE / UNLOAD} */

@@ -30,8 +30,8 @@ import org.xsplice.payload.PayloadException;
  *             | "payload name\0" "func name\0" ...     |
  * </pre>
  *
- * The supervisor keeps {@code fstate} current for the default action; an action hook changes
- * it through {@code common_livepatch_apply()/revert()} in the hypervisor. Payloads without
+ * The master CPU keeps {@code fstate} current for the default action ({@link HookSteps}); an
+ * action hook changes it through {@code common_livepatch_apply()/revert()}. Payloads without
  * hooks get no handle. Not thread-safe: {@link LiveActions} serialises.
  */
 final class PayloadHandles {
@@ -55,11 +55,13 @@ final class PayloadHandles {
     }
 
     /**
-     * {@return the handle of {@code p}, written on first use with every function not applied}
+     * {@return the handle of {@code p}, written on first use}
      *
+     * @param saved when {@code p} is applied (e.g. recovered by a restarted supervisor), the
+     *              bytes its patches overwrote, in function order: its fstate starts applied
      * @throws PayloadException ENOMEM when the payload area is full, EIO when it cannot be written
      */
-    long handle(final LoadedPayload p) {
+    long handle(final LoadedPayload p, final Optional<List<byte[]>> saved) {
         final Long h = handles.get(p.name());
         if (null != h) {
             return h;
@@ -99,6 +101,10 @@ final class PayloadHandles {
                 b.putInt(s + (int) Handle.FS_LEN, patch.length);
                 b.putLong(s + (int) Handle.FS_PATCH_ADDR, f.patchAddr());
                 b.put(s + (int) Handle.FS_PATCH, patch);
+                if (saved.isPresent()) {
+                    b.putInt(s + (int) Handle.FS_APPLIED, Handle.FUNC_APPLIED);
+                    b.put(s + (int) Handle.FS_INSN_BUFFER, saved.get().get(i));
+                }
             }
             hv.protect(at, (size + 4095) & -4096L, 3);
             hv.memory().write(at, b.array());
@@ -109,36 +115,6 @@ final class PayloadHandles {
         }
         handles.put(p.name(), at);
         return at;
-    }
-
-    /** {@return the address of {@code fstate[i]} in handle {@code h}} */
-    static long fstate(final long h, final int funcs, final int i) {
-        return h + Handle.SIZE + Handle.FUNC_SIZE * funcs + Handle.FSTATE_SIZE * i;
-    }
-
-    /**
-     * Records the default action's result in every {@code fstate} of {@code p}: applied with the
-     * bytes each patch overwrote, or not applied.
-     *
-     * @param saved the overwritten bytes in function order (ignored when not applied)
-     */
-    void record(final LoadedPayload p, final boolean applied, final List<byte[]> saved) throws IOException {
-        final Long h = handles.get(p.name());
-        if (null == h) {
-            return;
-        }
-        for (int i = 0; i < p.funcs().size(); i++) {
-            final long s = fstate(h, p.funcs().size(), i);
-            if (applied) {
-                hv.memory().write(s + Handle.FS_INSN_BUFFER, saved.get(i));
-            }
-            hv.memory().writeInt(s + Handle.FS_APPLIED, applied ? Handle.FUNC_APPLIED : Handle.FUNC_NOT_APPLIED);
-        }
-    }
-
-    /** {@return the {@code applied} field of {@code fstate[i]} of {@code p}} */
-    int applied(final LoadedPayload p, final int i) throws IOException {
-        return hv.memory().readInt(fstate(handles.get(p.name()), p.funcs().size(), i) + Handle.FS_APPLIED);
     }
 
     /** Frees the handle of an unloaded payload. */

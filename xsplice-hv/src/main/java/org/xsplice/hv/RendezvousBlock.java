@@ -52,6 +52,7 @@ public final class RendezvousBlock {
         memory.writeLong(base + Rendezvous.RELEASE, 0);
         memory.writeInt(base + Rendezvous.CPU_ACTION, cpuAction);
         memory.writeLong(base + Rendezvous.UCODE_REV, ucodeRev);
+        memory.writeLong(base + Rendezvous.WORK, 0);
         memory.writeLong(base + Rendezvous.GENERATION, gen);
         memory.writeInt(base + Rendezvous.DO_WORK, 1);
     }
@@ -68,13 +69,22 @@ public final class RendezvousBlock {
     }
 
     /**
-     * Commits to acting: after this no CPU leaves at the deadline. Returns whether every CPU
-     * is still parked; if not, one left before it saw the commit and the caller must release
-     * without acting (nothing has changed).
+     * Commits: after this no CPU leaves at the deadline, and the first parked CPU to see it
+     * becomes the master, checks that every CPU is still parked, runs the staged work (none
+     * here), and releases everyone ({@link #done}, {@link #rc}).
      */
-    public boolean commit(final long gen) throws IOException {
+    public void commit(final long gen) throws IOException {
         memory.writeLong(base + Rendezvous.ACTING, gen);
-        return nrCpus == arrivedCount(gen);
+    }
+
+    /** {@return the generation whose work the master finished last} */
+    public long done() throws IOException {
+        return memory.readLong(base + Rendezvous.DONE);
+    }
+
+    /** {@return the master's result for {@link #done}: 0, or -EBUSY when a CPU had left before the commit} */
+    public long rc() throws IOException {
+        return memory.readLong(base + Rendezvous.RC);
     }
 
     /**

@@ -11,28 +11,36 @@ import org.xsplice.hv.internal.Linux;
 
 /**
  * Drives one rendezvous of every pCPU of the reference hypervisor (Xen's
- * {@code livepatch_do_action} under {@code stop_machine}-like conditions) and runs an action
- * while all of them are parked in {@code do_livepatch_work()}.
+ * {@code livepatch_do_action} under {@code stop_machine}-like conditions). The driver parks
+ * the CPUs, runs its checks on them (the stack check), and commits; from the commit on, the
+ * hypervisor's master CPU carries out the staged work list and publishes the new patch state
+ * alone, so a driver that dies at any point leaves either nothing changed or the whole action
+ * done.
  *
  * <pre>
  *  driver                                     each pCPU (C core)
  *  ------                                     ------------------
- *  deadline, acting=0, release=0, action
+ *  deadline, acting=0, release=0, action, work
  *  generation = gen          (pwrite: full barrier between writes)
  *  do_work = 1 ; kick all ------------------> check_for_livepatch_work(): do_work != 0
  *                                             publish sp/fp/pc ; arrived = gen (release)
  *  spin: every arrived == gen ? <-----------  spin, then sleep 1 ms slices
  *     (deadline passed: EBUSY, nothing done)  (deadline passed, acting != gen: leave)
- *  acting = gen ; re-read arrived (Dekker)
- *  ACTION (all parked)
- *  do_work = 0 ; release = gen ; kick all --> release == gen: cpu_action, left = gen,
- *  spin: every left == gen ?                  cpuid (serialising), back to work
+ *  CHECK (stack walk of the parked CPUs)
+ *     refused: do_work = 0 ; release = gen -> leave, nothing done
+ *  COMMIT: acting = gen ; kick all ---------> first CPU to see it wins the master CAS:
+ *                                               every CPU still parked? (Dekker) else EBUSY
+ *                                               compare, write, verify (or restore all)
+ *                                               publish the records (one 8-byte store)
+ *                                               rc ; done = gen ; do_work = 0 ; release = gen
+ *  spin: done == gen, every left == gen <---- cpu_action, left = gen, cpuid, back to work
  * </pre>
  *
  * <p>Hot path rules: between the request and the confirmation nothing is allocated and no lock
  * is taken; every access goes through segments owned by this driver ({@link Linux#preadRaw},
  * {@link Linux#pwriteRaw}) and failures are negative errno sentinels, not exceptions. Every
- * spin is bounded by the deadline (arrival) or by {@link #LEAVE_LIMIT_NS} (leaving).
+ * spin is bounded by the deadline (arrival), by {@link #MASTER_LIMIT_NS} (the master) or by
+ * {@link #LEAVE_LIMIT_NS} (leaving).
  *
  * <p>Memory ordering: every access is a pread or pwrite on {@code /proc/PID/mem}; each takes
  * the target's mmap lock (a locked instruction: a full barrier) and completes before the next
@@ -47,27 +55,29 @@ public final class RendezvousDriver implements AutoCloseable {
     public static final long DEFAULT_TIMEOUT_NS = 30_000_000L;
     /** How long released CPUs may take to leave before the driver reports them (they are running then). */
     public static final long LEAVE_LIMIT_NS = 2_000_000_000L;
+    /**
+     * How long the driver waits for the master after committing: beyond the CPUs' own stuck
+     * limit (2 s), after which they panic, so the driver never reports a result the
+     * hypervisor did not reach.
+     */
+    public static final long MASTER_LIMIT_NS = 3_000_000_000L;
     /** {@link #run} result: not every CPU arrived before the deadline; nothing was done. */
     public static final int EBUSY = -16;
     /** {@link #run} result: the hypervisor's memory could not be accessed. */
     public static final int EIO = -5;
-    /** How long a master call (one hook) may run before the driver gives up on it. */
-    public static final long CALL_LIMIT_NS = 1_000_000_000L;
-    /** {@link #masterCall} result: the master did not finish within {@link #CALL_LIMIT_NS}. */
-    public static final long CALL_TIMEOUT = Long.MIN_VALUE;
-    /** {@link #masterCall} result: the rendezvous block could not be read or written. */
-    public static final long CALL_EIO = Long.MIN_VALUE + 1;
 
-    /** What runs while every CPU is parked. */
+    /** What the driver checks while every CPU is parked, before it commits. */
     @FunctionalInterface
-    public interface ParkedAction {
+    public interface ParkedCheck {
         /**
-         * Runs on the driver's thread while every pCPU is parked; may read the CPUs' published
-         * state through {@code parked}. Should not allocate or block on locks.
+         * Runs on the driver's thread while every pCPU is parked (before the commit: a CPU
+         * may still leave at the deadline, which the master then notices); may read the CPUs'
+         * published state through {@code parked}. Must not write the hypervisor, allocate or
+         * block on locks.
          *
-         * @return 0, or a negative errno (the action must have undone its own writes then)
+         * @return 0 to commit, or a negative errno: release the CPUs without acting
          */
-        int act(RendezvousDriver parked);
+        int check(RendezvousDriver parked);
     }
 
     private final int memFd;
@@ -85,6 +95,9 @@ public final class RendezvousDriver implements AutoCloseable {
     private long lastLeaveNs;
     private int lastAbsentCpu = -1;
     private int stragglers;
+    private long lastFailed = -1;
+    private long lastMasterNs;
+    private int lastMasterCpu = -1;
 
     /** @param hv the hypervisor whose CPUs this driver parks */
     public RendezvousDriver(final HypervisorProcess hv) {
@@ -114,16 +127,22 @@ public final class RendezvousDriver implements AutoCloseable {
      * @param timeoutNs  how long the CPUs have to arrive; 0 means {@link #DEFAULT_TIMEOUT_NS}
      * @param cpuAction  {@link Rendezvous#CPU_ACTION_NONE} or {@link Rendezvous#CPU_ACTION_UCODE}, run by each CPU at release
      * @param ucodeRev   the argument of the microcode action
-     * @param action     what to do while all are parked, or {@code null} for nothing
-     * @return 0, {@link #EBUSY} (not all arrived in time: nothing done), {@link #EIO}, or the action's negative errno
+     * @param work       address of a staged {@code struct livepatch_work} the master runs, or 0
+     * @param check      what to verify on the parked CPUs before committing, or {@code null}
+     * @return 0, {@link #EBUSY} (not all arrived in time, or one left before the commit took:
+     *         nothing done), {@link #EIO}, the check's negative errno (nothing done), or the
+     *         master's negative errno (every write undone; {@link #lastFailedIndex()} names it)
      */
-    public int run(final long timeoutNs, final int cpuAction, final long ucodeRev, final ParkedAction action) {
+    public int run(final long timeoutNs, final int cpuAction, final long ucodeRev, final long work, final ParkedCheck check) {
         final long t0 = System.nanoTime();
         final long deadline = t0 + (0 == timeoutNs ? DEFAULT_TIMEOUT_NS : timeoutNs);
         lastAbsentCpu = -1;
         stragglers = 0;
         lastPauseNs = 0;
         lastLeaveNs = 0;
+        lastFailed = -1;
+        lastMasterNs = 0;
+        lastMasterCpu = -1;
         if (!getLongVolatile(Rendezvous.GENERATION)) {
             return EIO;
         }
@@ -132,18 +151,19 @@ public final class RendezvousDriver implements AutoCloseable {
         // flag and then acquires the generation sees the rest (each pwrite is a full barrier).
         if (!putLongVolatile(Rendezvous.DEADLINE, deadline) || !putLongVolatile(Rendezvous.ACTING, 0)
                 || !putLongVolatile(Rendezvous.RELEASE, 0) || !putIntVolatile(Rendezvous.CPU_ACTION, cpuAction)
-                || !putLongVolatile(Rendezvous.UCODE_REV, ucodeRev) || !putLongVolatile(Rendezvous.GENERATION, gen)
-                || !putIntVolatile(Rendezvous.DO_WORK, 1)) {
+                || !putLongVolatile(Rendezvous.UCODE_REV, ucodeRev) || !putLongVolatile(Rendezvous.WORK, work)
+                || !putLongVolatile(Rendezvous.GENERATION, gen) || !putIntVolatile(Rendezvous.DO_WORK, 1)) {
             return abort(gen);
         }
         // After the flag: an idle CPU sets its idle mark before it reads the flag (full fence in
         // C), so either it sees do_work = 1 or it sleeps and this kick wakes it.
         kickAll();
+        CrashPoint.at(CrashPoint.Step.FLAG);
         boolean all = false;
         int spins = 0;
         while (!all) {
             // The deadline first: CPUs leave by themselves once it passed, so a late "all
-            // arrived" would only race with them (the commit below would catch it anyway).
+            // arrived" would only race with them (the master's check would catch it anyway).
             final boolean late = System.nanoTime() - deadline > 0;
             if (!snapshotVolatile()) {
                 return abort(gen);
@@ -159,27 +179,61 @@ public final class RendezvousDriver implements AutoCloseable {
                 relax(++spins);
             }
         }
-        // Commit, then re-read (Dekker with a CPU leaving at the deadline: it clears arrived,
-        // fences, re-reads acting). Both sides' accesses are fully ordered, so either it sees
-        // acting = gen and stays, or this re-read sees its arrived cleared.
-        if (!putLongVolatile(Rendezvous.ACTING, gen) || !snapshotVolatile()) {
-            return abort(gen);
-        }
-        if (countArrived(gen) != nrCpus) {
-            lastWaitNs = System.nanoTime() - t0;
-            lastAbsentCpu = firstAbsent(gen);
-            release(gen);
-            return EBUSY;
-        }
         final long parked = System.nanoTime();
         lastWaitNs = parked - t0;
-        final int rc = null == action ? 0 : action.act(this);
+        CrashPoint.at(CrashPoint.Step.PARKED);
+        final int refused = null == check ? 0 : check.check(this);
+        if (0 != refused) {
+            lastPauseNs = System.nanoTime() - parked;
+            release(gen);
+            return refused;
+        }
+        // The commit: from this store on the hypervisor finishes the action by itself; this
+        // driver writes nothing more (a CPU that left meanwhile makes the master refuse).
+        if (!putLongVolatile(Rendezvous.ACTING, gen)) {
+            return abort(gen);
+        }
+        CrashPoint.at(CrashPoint.Step.COMMIT);
+        // Parked CPUs may be asleep in a 1 ms slice: the first one awake becomes the master.
+        kickAll();
+        final long masterLimit = System.nanoTime() + MASTER_LIMIT_NS;
+        spins = 0;
+        for (;;) {
+            if (!getLongVolatile(Rendezvous.DONE)) {
+                stragglers = nrCpus;
+                return EIO;
+            }
+            if (gen == word.get(JAVA_LONG_UNALIGNED, 0)) {
+                break;
+            }
+            if (System.nanoTime() - masterLimit > 0) {
+                stragglers = nrCpus;
+                return EIO;                         // the CPUs panic at their stuck limit
+            }
+            relax(++spins);
+        }
         lastPauseNs = System.nanoTime() - parked;
-        release(gen);
+        if (!getLongVolatile(Rendezvous.RC)) {
+            return EIO;
+        }
+        final int rc = (int) word.get(JAVA_LONG_UNALIGNED, 0);
+        if (getLongVolatile(Rendezvous.FAILED)) {
+            lastFailed = word.get(JAVA_LONG_UNALIGNED, 0);
+        }
+        if (getLongVolatile(Rendezvous.MASTER_NS)) {
+            lastMasterNs = word.get(JAVA_LONG_UNALIGNED, 0);
+        }
+        if (getLongVolatile(Rendezvous.MASTER_CPU)) {
+            lastMasterCpu = (int) word.get(JAVA_LONG_UNALIGNED, 0);
+        }
+        awaitLeft(gen, System.nanoTime());
         return rc;
     }
 
-    /** Lowers the flag, releases, kicks, and waits (bounded) until every CPU that was parked left. */
+    /**
+     * Lowers the flag, releases, kicks, and waits (bounded) until every CPU that was parked
+     * left. Only before a commit: after it the master releases.
+     */
     private void release(final long gen) {
         final long t = System.nanoTime();
         // Flag first: a CPU passing the check after the release must not park again for gen
@@ -190,6 +244,11 @@ public final class RendezvousDriver implements AutoCloseable {
         putLongVolatile(Rendezvous.RELEASE, gen);
         // Parked CPUs may be asleep in a 1 ms slice on their eventfd.
         kickAll();
+        awaitLeft(gen, t);
+    }
+
+    /** Waits (bounded by {@link #LEAVE_LIMIT_NS} from {@code t}) until every CPU parked for {@code gen} left. */
+    private void awaitLeft(final long gen, final long t) {
         final long limit = t + LEAVE_LIMIT_NS;
         int spins = 0;
         for (;;) {
@@ -293,48 +352,6 @@ public final class RendezvousDriver implements AutoCloseable {
         return 4 == Linux.pwriteRaw(memFd, word4, base + off, capture);
     }
 
-    // ---- master calls: only from inside a ParkedAction ----
-
-    /**
-     * Has the master CPU ({@link Rendezvous#MASTER_CPU}) call {@code fn} while every other CPU
-     * stays parked (the "master call" of {@code include/public/xsplice.h}): Xen's way of running
-     * load/unload and action hooks inside the rendezvous. Only valid from
-     * {@link ParkedAction#act}. Posts the call (fields, then {@code call_seq}: each pwrite a full
-     * barrier), kicks the master, and waits, bounded by {@link #CALL_LIMIT_NS}, for
-     * {@code call_done}.
-     *
-     * @param kind {@link Rendezvous#CALL_VOID} or {@link Rendezvous#CALL_ACTION}
-     * @return the function's result (an {@code int}; 0 for a void hook, -EPERM when {@code fn} is
-     *         outside the payload area), or {@link #CALL_TIMEOUT} / {@link #CALL_EIO}
-     */
-    public long masterCall(final long fn, final long arg, final int kind) {
-        if (!getLongVolatile(Rendezvous.CALL_SEQ)) {
-            return CALL_EIO;
-        }
-        final long seq = word.get(JAVA_LONG_UNALIGNED, 0) + 1;
-        if (!putLongVolatile(Rendezvous.CALL_FN, fn) || !putLongVolatile(Rendezvous.CALL_ARG, arg)
-                || !putIntVolatile(Rendezvous.CALL_KIND, kind) || !putLongVolatile(Rendezvous.CALL_SEQ, seq)) {
-            return CALL_EIO;
-        }
-        // The master may sleep in a 1 ms slice on its eventfd; a failed kick only costs that slice.
-        Linux.writeRaw(ipiFds[Rendezvous.MASTER_CPU], kick, capture);
-        final long limit = System.nanoTime() + CALL_LIMIT_NS;
-        int spins = 0;
-        for (;;) {
-            if (!getLongVolatile(Rendezvous.CALL_DONE)) {
-                return CALL_EIO;
-            }
-            if (seq == word.get(JAVA_LONG_UNALIGNED, 0)) {
-                // call_done was stored (release) after call_rc: this later pread sees it.
-                return getLongVolatile(Rendezvous.CALL_RC) ? word.get(JAVA_LONG_UNALIGNED, 0) : CALL_EIO;
-            }
-            if (System.nanoTime() - limit > 0) {
-                return CALL_TIMEOUT;
-            }
-            relax(++spins);
-        }
-    }
-
     // ---- what the action may read while the CPUs are parked (from the last snapshot) ----
 
     /** {@return CPU {@code c}'s stack pointer inside {@code do_livepatch_work()}} */
@@ -382,6 +399,21 @@ public final class RendezvousDriver implements AutoCloseable {
     /** {@return the first CPU that had not arrived when the last run gave up, or -1} */
     public int lastAbsentCpu() {
         return lastAbsentCpu;
+    }
+
+    /** {@return the index of the work-list write the master found at fault in the last run, or -1} */
+    public long lastFailedIndex() {
+        return lastFailed;
+    }
+
+    /** {@return ns the master spent from its claim to the release in the last committed run} */
+    public long lastMasterNs() {
+        return lastMasterNs;
+    }
+
+    /** {@return the CPU that acted as master in the last committed run, or -1} */
+    public int lastMasterCpu() {
+        return lastMasterCpu;
     }
 
     /** {@return how many released CPUs had not left within {@link #LEAVE_LIMIT_NS} (0 normally)} */

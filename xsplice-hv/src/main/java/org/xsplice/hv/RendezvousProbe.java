@@ -38,7 +38,7 @@ public final class RendezvousProbe {
                 while (r.arrivedCount(gen) < cpus && System.nanoTime() < deadline) {
                     Thread.onSpinWait();
                 }
-                final boolean all = r.arrivedCount(gen) == cpus && r.commit(gen);
+                final boolean all = r.arrivedCount(gen) == cpus;
                 final long t1 = System.nanoTime();
                 final boolean[] parked = new boolean[cpus];
                 for (int c = 0; c < cpus; c++) {

@@ -180,34 +180,17 @@ public final class Supervisor implements AutoCloseable {
                     }
                     yield new Response.StatsReply(out);
                 }
-                case Request.Upload(final String name, final byte[] bytes) -> {
-                    payloads.guard();
-                    yield status(upload(name, bytes));
-                }
-                case Request.GetPayload(final String name) -> {
-                    payloads.guard();
-                    yield status(payloads.registry().get(name));
-                }
-                case Request.ListPayloads() -> {
-                    payloads.guard();
-                    yield new Response.PayloadList(payloads.registry().list().stream().map(this::status).toList());
-                }
-                case Request.Apply(final String name, final long timeoutNs, final boolean nodeps) -> {
-                    payloads.guard();
-                    yield status(payloads.actions().apply(name, timeoutNs, nodeps));
-                }
-                case Request.Revert(final String name, final long timeoutNs) -> {
-                    payloads.guard();
-                    yield status(payloads.actions().revert(name, timeoutNs));
-                }
-                case Request.Replace(final String name, final long timeoutNs) -> {
-                    payloads.guard();
-                    yield status(payloads.actions().replace(name, timeoutNs));
-                }
+                case Request.Upload(final String name, final byte[] bytes) -> status(upload(name, bytes));
+                case Request.GetPayload(final String name) -> status(payloads.registry().get(name));
+                case Request.ListPayloads() ->
+                        new Response.PayloadList(payloads.registry().list().stream().map(this::status).toList());
+                case Request.Apply(final String name, final long timeoutNs, final boolean nodeps) ->
+                        status(payloads.actions().apply(name, timeoutNs, nodeps));
+                case Request.Revert(final String name, final long timeoutNs) -> status(payloads.actions().revert(name, timeoutNs));
+                case Request.Replace(final String name, final long timeoutNs) -> status(payloads.actions().replace(name, timeoutNs));
                 case Request.Ucode(final byte[] update, final long timeoutNs) ->
                         new Response.Text(String.format("0x%x", payloads.actions().ucode(update, timeoutNs)));
                 case Request.Unload(final String name) -> {
-                    payloads.guard();
                     payloads.actions().unload(name);
                     signatures.remove(name);
                     yield new Response.Done();
@@ -231,13 +214,13 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /** The signature check comes before any other processing of the bytes, as in docs/security.md. */
-    private LoadedPayload upload(final String name, final byte[] bytes) {
+    private LoadedPayload upload(final String name, final byte[] bytes) throws IOException {
         final Verification v = config.signatures().admit(name, bytes);
         if (v instanceof Verification.Unsigned u && config.signatures().policy() != Policy.OFF) {
             System.err.println("xsplice-hv: WARNING: payload '" + name + "' is not trusted and loads only because the "
                     + "signature policy is warn: " + u.message());
         }
-        final LoadedPayload p = payloads.registry().upload(name, bytes);
+        final LoadedPayload p = payloads.actions().upload(name, bytes);
         // Under policy off nothing was checked, so LIST has nothing to say about trust.
         signatures.put(name, config.signatures().policy() == Policy.OFF ? "" : v.describe());
         return p;

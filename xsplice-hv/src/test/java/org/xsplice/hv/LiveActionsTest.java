@@ -395,8 +395,8 @@ class LiveActionsTest {
         assertEquals(1, s.state());
         assertEquals(-22, s.rc());
         assertEquals("apply of 'action_hooks_inconsistent' failed: payload 'action_hooks_inconsistent': the apply hook of payload"
-                + " 'action_hooks_inconsistent' returned 0 but function " + second + " is not applied (text: original, state:"
-                + " NOT_APPLIED); every change of the action was undone",
+                + " 'action_hooks_inconsistent' returned 0 but function " + second + " is not applied; every change of the"
+                + " action was undone",
                 supervisor.payloads().actions().message("action_hooks_inconsistent").orElseThrow());
         assertEquals(original, extra());
         assertArrayEquals(originalText, text(extraVersion, 16), "both functions hold their original bytes");

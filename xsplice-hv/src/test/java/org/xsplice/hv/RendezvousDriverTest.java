@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.xsplice.hv.HvLayout.Rendezvous;
 import org.xsplice.hypervisor.patch.TextWrite;
 
-/** The rendezvous driver and the text writer on a running hypervisor, without the control socket. */
+/** The rendezvous driver and the master CPU's work list on a running hypervisor, without the control socket. */
 class RendezvousDriverTest {
     private static final long T = 1_000_000_000L;
 
@@ -33,7 +33,7 @@ class RendezvousDriverTest {
         hv = HvTestSupport.start(dir, HvTestSupport.uniqueName("drv"), 4, "normal");
         try (RendezvousDriver d = new RendezvousDriver(hv)) {
             final long[] exitsDuring = new long[2];
-            final int rc = d.run(T, Rendezvous.CPU_ACTION_UCODE, 0x42, parked -> {
+            final int rc = d.run(T, Rendezvous.CPU_ACTION_UCODE, 0x42, 0, parked -> {
                 try {
                     exitsDuring[0] = exits();
                     Thread.sleep(5);
@@ -70,11 +70,17 @@ class RendezvousDriverTest {
         final List<TextWrite> writes = List.of(
                 new TextWrite("xen_changeset", "t", changeset, before, jmpSelf, jmpSelf, true),
                 new TextWrite("nowhere", "t", 0x1000, new byte[5], jmpSelf, jmpSelf, false));
-        try (RendezvousDriver d = new RendezvousDriver(hv); PatchWriter w = new PatchWriter(hv, writes, List.of())) {
-            final int rc = d.run(T, Rendezvous.CPU_ACTION_NONE, 0, w);
+        final PatchRecords records = new PatchRecords(hv);
+        final long table = records.published();
+        try (RendezvousDriver d = new RendezvousDriver(hv)) {
+            // The work names a table to publish on success: a failure must not publish it.
+            final long work = records.stageWork(writes, records.stage(List.of()));
+            final int rc = d.run(T, Rendezvous.CPU_ACTION_NONE, 0, work, null);
             assertTrue(rc < 0 && rc != RendezvousDriver.EBUSY, "rc " + rc);
-            assertEquals(1, w.failedIndex());
+            assertEquals(1, d.lastFailedIndex());
+            assertTrue(d.lastMasterCpu() >= 0 && d.lastMasterCpu() < 2, "a parked CPU acted: " + d.lastMasterCpu());
         }
+        assertEquals(table, records.published(), "nothing published");
         assertArrayEquals(before, hv.memory().read(changeset, 5));
         assertTrue(hv.isRunning());
     }
@@ -87,12 +93,60 @@ class RendezvousDriverTest {
         final byte[] wrong = before.clone();
         wrong[0] ^= 1;
         final byte[] nops = {(byte) 0x90, (byte) 0x90, (byte) 0x90, (byte) 0x90, (byte) 0x90};
-        try (RendezvousDriver d = new RendezvousDriver(hv);
-             PatchWriter w = new PatchWriter(hv, List.of(new TextWrite("xen_changeset", "t", changeset, wrong, nops, nops, true)),
-                     List.of())) {
-            assertEquals(PatchWriter.ESTALE, d.run(T, Rendezvous.CPU_ACTION_NONE, 0, w));
+        final PatchRecords records = new PatchRecords(hv);
+        try (RendezvousDriver d = new RendezvousDriver(hv)) {
+            final long work = records.stageWork(List.of(new TextWrite("xen_changeset", "t", changeset, wrong, nops, nops, true)), 0);
+            assertEquals(LiveActions.ESTALE, d.run(T, Rendezvous.CPU_ACTION_NONE, 0, work, null));
+            assertEquals(0, d.lastFailedIndex());
         }
         assertArrayEquals(before, hv.memory().read(changeset, 5));
+    }
+
+    @Test
+    void theMasterWritesVerifiesAndPublishesTheStagedRecordsInOneStep() throws Exception {
+        hv = HvTestSupport.start(dir, HvTestSupport.uniqueName("master"), 4, "normal");
+        final long changeset = hv.image().symbols().lookup("xen_changeset").orElseThrow().address();
+        final long extra = hv.image().symbols().lookup("xen_major_version").orElseThrow().address();
+        final byte[] c0 = hv.memory().read(changeset, 5);
+        final byte[] e0 = hv.memory().read(extra, 5);
+        // Two functions redirected to siblings of the same type (changeset -> extra version,
+        // major -> minor version): real text changes that keep every caller working.
+        final byte[] c1 = jmp(changeset, hv.image().symbols().lookup("xen_extra_version").orElseThrow().address());
+        final byte[] e1 = jmp(extra, hv.image().symbols().lookup("xen_minor_version").orElseThrow().address());
+        final PatchRecords records = new PatchRecords(hv);
+        final PatchRecord r = new PatchRecord("t", 0x1000, 0x1000, 0x1000, 1, 0x2000, 0, 0x2000, 0, 0x3000, 1,
+                org.xsplice.hypervisor.loader.PayloadState.APPLIED, 0, false, 1,
+                List.of(new PatchRecord.FuncState(changeset, 5, true, c0), new PatchRecord.FuncState(extra, 5, true, e0)));
+        final long table = records.stage(List.of(r));
+        final long work = records.stageWork(List.of(new TextWrite("xen_changeset", "t", changeset, c0, c1, c1, true),
+                new TextWrite("xen_major_version", "t", extra, e0, e1, e1, true)), table);
+        try (RendezvousDriver d = new RendezvousDriver(hv)) {
+            assertEquals(0, d.run(T, Rendezvous.CPU_ACTION_NONE, 0, work, null));
+            assertEquals(-1, d.lastFailedIndex());
+            assertTrue(d.lastMasterNs() > 0);
+        }
+        assertArrayEquals(c1, hv.memory().read(changeset, 5));
+        assertArrayEquals(e1, hv.memory().read(extra, 5));
+        assertEquals(table, records.published());
+        final List<PatchRecord> back = records.read();
+        assertEquals(1, back.size());
+        assertEquals("t", back.getFirst().name());
+        assertArrayEquals(e0, back.getFirst().funcs().get(1).saved());
+        // And back, restoring the bytes, publishing no table.
+        try (RendezvousDriver d = new RendezvousDriver(hv)) {
+            final long undo = records.stageWork(List.of(new TextWrite("xen_major_version", "t", extra, e1, e0, e0, true),
+                    new TextWrite("xen_changeset", "t", changeset, c1, c0, c0, true)), 0);
+            assertEquals(0, d.run(T, Rendezvous.CPU_ACTION_NONE, 0, undo, null));
+        }
+        assertArrayEquals(c0, hv.memory().read(changeset, 5));
+        assertArrayEquals(e0, hv.memory().read(extra, 5));
+        assertEquals(table, records.published());
+        assertTrue(hv.isRunning());
+    }
+
+    private static byte[] jmp(final long from, final long to) {
+        final int rel = (int) (to - (from + 5));
+        return new byte[] {(byte) 0xe9, (byte) rel, (byte) (rel >> 8), (byte) (rel >> 16), (byte) (rel >> 24)};
     }
 
     private long exits() throws IOException {

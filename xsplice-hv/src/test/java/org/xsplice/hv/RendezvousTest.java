@@ -45,7 +45,6 @@ class RendezvousTest {
         awaitAll(r, gen, t0 + Duration.ofMillis(500).toNanos());
         final long waited = System.nanoTime() - t0;
         assertEquals(4, r.arrivedCount(gen), "all CPUs parked");
-        assertTrue(r.commit(gen));
         final long exits = hv.stats().stream().mapToLong(HypervisorProcess.CpuStats::exits).sum();
         Thread.sleep(20);
         assertEquals(exits, hv.stats().stream().mapToLong(HypervisorProcess.CpuStats::exits).sum(), "no exit handled while parked");
@@ -57,8 +56,14 @@ class RendezvousTest {
             assertTrue(caller.matches("(entry\\.c#)?(vmx_asm_vmexit_handler|lstar_enter|idle_loop)(\\.cold)?\\+.*"),
                     "parked on an exit path or in the idle loop: " + caller);
         }
-        r.release(gen);
+        // The commit: the master (a parked CPU) finds every CPU there, has no work, releases all.
+        r.commit(gen);
         final long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (r.done() != gen && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(gen, r.done(), "the master finished");
+        assertEquals(0, r.rc());
         for (int c = 0; c < 4; c++) {
             while (r.cpu(c).left() != gen && System.nanoTime() < deadline) {
                 Thread.onSpinWait();

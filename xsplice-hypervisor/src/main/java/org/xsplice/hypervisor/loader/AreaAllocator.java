@@ -74,6 +74,38 @@ public final class AreaAllocator {
     }
 
     /**
+     * Allocates the block {@code [address, address + length)} (length rounded up to whole
+     * pages) at exactly that address: how a restarted supervisor takes back the blocks its
+     * predecessor allocated.
+     *
+     * @return {@code address}
+     * @throws PayloadException EINVAL when the address is not page aligned or the range is not
+     *                          entirely free inside the area
+     */
+    public long reserve(final long address, final long length) {
+        if (length <= 0) {
+            throw new IllegalArgumentException("reservation of " + length + " bytes");
+        }
+        final long need = (length + PAGE - 1) & -PAGE;
+        final Map.Entry<Long, Long> e = free.floorEntry(address);
+        if (0 != (address & (PAGE - 1)) || null == e || address + need > e.getKey() + e.getValue()) {
+            throw new PayloadException(Errno.EINVAL, "payload area: 0x" + Long.toHexString(address) + "+0x"
+                    + Long.toHexString(need) + " is not a free page-aligned range");
+        }
+        final long at = e.getKey();
+        final long len = e.getValue();
+        free.remove(at);
+        if (address > at) {
+            free.put(at, address - at);
+        }
+        if (address + need < at + len) {
+            free.put(address + need, at + len - address - need);
+        }
+        used.put(address, need);
+        return address;
+    }
+
+    /**
      * Frees the block at {@code address}, merging it with free neighbours.
      *
      * @throws IllegalArgumentException when no block starts there

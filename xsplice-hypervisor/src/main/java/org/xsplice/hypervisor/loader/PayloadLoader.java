@@ -52,6 +52,23 @@ public final class PayloadLoader {
                               final AreaAllocator area) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(bytes, "bytes");
-        return new PayloadLinkerImpl(target, name, bytes, List.copyOf(loaded), area).link();
+        return new PayloadLinkerImpl(target, name, bytes, List.copyOf(loaded), area, -1).link();
+    }
+
+    /**
+     * Checks and links a payload at a fixed base (a payload a previous supervisor loaded
+     * there, linked again from its kept file): as {@link #link}, but the block is
+     * {@linkplain AreaAllocator#reserve reserved} at {@code base} instead of allocated.
+     *
+     * @throws PayloadException as {@link #link}; EINVAL when {@code base} is not free
+     */
+    public LinkedPayload linkAt(final String name, final byte[] bytes, final List<LoadedPayload> loaded,
+                                final AreaAllocator area, final long base) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(bytes, "bytes");
+        if (base < 0) {
+            throw new IllegalArgumentException("base 0x" + Long.toHexString(base));
+        }
+        return new PayloadLinkerImpl(target, name, bytes, List.copyOf(loaded), area, base).link();
     }
 }

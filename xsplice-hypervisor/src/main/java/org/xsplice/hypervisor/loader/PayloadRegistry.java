@@ -25,16 +25,46 @@ public final class PayloadRegistry {
     private final AreaAllocator area;
     private final HypervisorPort port;
     private final Map<String, LoadedPayload> payloads = new LinkedHashMap<>();
+    private final boolean keepFiles;
+    private final Map<String, KeptFile> files = new LinkedHashMap<>();
 
     /**
+     * A payload's uploaded file, kept read-only in the payload area so that a restarted
+     * supervisor can link it again ({@link #adopt}).
+     *
+     * @param address where it is (page aligned)
+     * @param size    its length in bytes
+     */
+    public record KeptFile(long address, long size) {
+    }
+
+    /**
+     * A registry that does not keep the uploaded files.
+     *
      * @param loader the loader, bound to the hypervisor
      * @param port   the hypervisor's side effects
      */
     public PayloadRegistry(final PayloadLoader loader, final HypervisorPort port) {
+        this(loader, port, false);
+    }
+
+    /**
+     * @param loader    the loader, bound to the hypervisor
+     * @param port      the hypervisor's side effects
+     * @param keepFiles whether UPLOAD also keeps the payload file in the payload area
+     *                  ({@link #keptFile}); freed again at UNLOAD
+     */
+    public PayloadRegistry(final PayloadLoader loader, final HypervisorPort port, final boolean keepFiles) {
         this.loader = Objects.requireNonNull(loader, "loader");
         this.port = Objects.requireNonNull(port, "port");
+        this.keepFiles = keepFiles;
         final HypervisorTarget t = loader.target();
         this.area = new AreaAllocator(t.areaStart(), t.areaSize());
+    }
+
+    /** {@return where the file of payload {@code name} is kept, if this registry keeps files} */
+    public synchronized Optional<KeptFile> keptFile(final String name) {
+        return Optional.ofNullable(files.get(name));
     }
 
     /** {@return the allocator of the payload area (for inspection)} */
@@ -69,20 +99,29 @@ public final class PayloadRegistry {
         final LinkedPayload linked = loader.link(name, bytes, List.copyOf(payloads.values()), area);
         final LoadedPayload p = linked.payload();
         boolean registered = false;
+        long file = -1;
         try {
+            if (keepFiles) {
+                file = area.allocate(bytes.length);
+                port.write(file, bytes);
+                port.protect(file, area.blockSize(file), PagePermission.RO);
+            }
             port.write(p.base(), linked.image());
             // Text last made executable, after the image is complete: never W+X at any point.
             protect(p);
             port.register(p.region());
             registered = true;
             payloads.put(name, p);
+            if (file >= 0) {
+                files.put(name, new KeptFile(file, bytes.length));
+            }
             return p;
         } catch (final IOException e) {
             throw new PayloadException(Errno.EIO, "writing payload '" + name + "' into the hypervisor at 0x"
                     + Long.toHexString(p.base()) + " failed: " + e.getMessage(), e);
         } finally {
             if (!payloads.containsKey(name) || payloads.get(name) != p) {
-                undo(p, registered);
+                undo(p, registered, file);
             }
         }
     }
@@ -103,10 +142,14 @@ public final class PayloadRegistry {
     }
 
     /** Best effort: the first failure is the one reported, later clean-up failures are attached to it. */
-    private void undo(final LoadedPayload p, final boolean registered) {
+    private void undo(final LoadedPayload p, final boolean registered, final long file) {
         try {
             if (registered) {
                 port.unregister(p.name());
+            }
+            if (file >= 0) {
+                port.protect(file, area.blockSize(file), PagePermission.NONE);
+                area.free(file);
             }
             port.protect(p.base(), p.size(), PagePermission.NONE);
         } catch (final IOException e) {
@@ -128,14 +171,73 @@ public final class PayloadRegistry {
             throw new PayloadException(Errno.EBUSY, "payload '" + name + "' is " + p.state()
                     + "; only a CHECKED payload can be unloaded (revert it first)");
         }
+        final KeptFile file = files.get(name);
         try {
             port.unregister(name);
             port.protect(p.base(), p.size(), PagePermission.NONE);
+            if (null != file) {
+                port.protect(file.address(), area.blockSize(file.address()), PagePermission.NONE);
+            }
         } catch (final IOException e) {
             throw new PayloadException(Errno.EIO, "unloading payload '" + name + "' failed: " + e.getMessage(), e);
         }
         payloads.remove(name);
         area.free(p.base());
+        if (null != file) {
+            files.remove(name);
+            area.free(file.address());
+        }
+    }
+
+    /**
+     * Takes back a payload a previous owner of the hypervisor loaded (restart recovery): links
+     * {@code file} again at {@code base}, reserves its block and the kept file's, and checks
+     * that the hypervisor's memory holds exactly the re-linked text and read-only data (the
+     * writable data has legitimately changed since). Nothing is written to the hypervisor; the
+     * caller publishes the regions of every adopted payload afterwards.
+     *
+     * @param kept  where the file lies in the payload area
+     * @param file  its bytes, read from there
+     * @return the payload in {@code state} with {@code rc}
+     * @throws PayloadException the loader's refusal, EINVAL when a block is not free, EIO when
+     *                          memory differs from the re-linked image (naming the address)
+     */
+    public synchronized LoadedPayload adopt(final String name, final KeptFile kept, final byte[] file, final long base,
+                                            final PayloadState state, final int rc) {
+        final LinkedPayload linked = loader.linkAt(name, file, List.copyOf(payloads.values()), area, base);
+        final LoadedPayload p = linked.payload();
+        boolean done = false;
+        try {
+            checkImage(p, linked.image(), p.textAddr(), p.rwAddr() - p.textAddr());
+            checkImage(p, linked.image(), p.roAddr(), p.base() + p.size() - p.roAddr());
+            area.reserve(kept.address(), kept.size());
+            done = true;
+        } finally {
+            if (!done) {
+                area.free(p.base());
+            }
+        }
+        final LoadedPayload adopted = p.withState(state, rc);
+        payloads.put(name, adopted);
+        if (keepFiles) {
+            files.put(name, kept);
+        }
+        return adopted;
+    }
+
+    private void checkImage(final LoadedPayload p, final byte[] image, final long from, final long length) {
+        if (length <= 0) {
+            return;
+        }
+        final byte[] live = loader.target().read(from, (int) length);
+        final int off = (int) (from - p.base());
+        final int at = java.util.Arrays.mismatch(live, 0, live.length, image, off, off + (int) length);
+        if (at >= 0) {
+            throw new PayloadException(Errno.EIO, "payload '" + p.name() + "' linked again at 0x" + Long.toHexString(p.base())
+                    + " differs from the hypervisor's memory at 0x" + Long.toHexString(from + at) + " (memory 0x"
+                    + Integer.toHexString(live[at] & 0xff) + ", image 0x" + Integer.toHexString(image[off + at] & 0xff)
+                    + "): it is not the payload the records describe");
+        }
     }
 
     /**

@@ -203,16 +203,53 @@ public final class PatchStack {
 
     /** Records a plan that was carried out completely. */
     public void commit(final ActionPlan plan) {
+        final List<Applied> after = appliedAfter(plan);
+        plan.reverted().forEach(r -> reverted.add(r.name()));
+        stack.clear();
+        stack.addAll(after);
+    }
+
+    /**
+     * {@return the applied stack as it will be once {@code plan} is carried out (this stack is
+     * not changed): what the hypervisor's records must say at the moment the writes are done}
+     */
+    public List<Applied> appliedAfter(final ActionPlan plan) {
+        final List<Applied> out = new ArrayList<>(stack);
         for (final LoadedPayload r : plan.reverted()) {
-            stack.removeIf(a -> a.payload().name().equals(r.name()));
-            reverted.add(r.name());
+            out.removeIf(a -> a.payload().name().equals(r.name()));
         }
         if (ActionPlan.Action.REVERT != plan.action()) {
             final String name = plan.target().name();
             final List<byte[]> saved = plan.writes().stream().filter(w -> w.payload().equals(name))
                     .map(TextWrite::before).toList();
-            stack.add(new Applied(plan.target(), saved));
+            out.add(new Applied(plan.target(), saved));
         }
+        return out;
+    }
+
+    /** {@return whether payload {@code name} was reverted since it was loaded (its data is no longer pristine)} */
+    public boolean wasReverted(final String name) {
+        return reverted.contains(name);
+    }
+
+    /**
+     * Takes over the state a previous supervisor left (restart recovery). Only on an empty stack.
+     *
+     * @param applied      the applied payloads, bottom first, with the bytes each one overwrote
+     * @param revertedOnce the payloads reverted since they were loaded
+     */
+    public void adopt(final List<Applied> applied, final Set<String> revertedOnce) {
+        if (!stack.isEmpty() || !reverted.isEmpty()) {
+            throw new IllegalStateException("adopting a state into a stack in use");
+        }
+        for (final Applied a : applied) {
+            if (a.saved().size() != a.payload().funcs().size()) {
+                throw new PayloadException(Errno.EINVAL, "payload '" + a.payload().name() + "': " + a.saved().size()
+                        + " saved byte ranges for " + a.payload().funcs().size() + " functions");
+            }
+        }
+        stack.addAll(applied);
+        reverted.addAll(revertedOnce);
     }
 
     /** Forgets an unloaded payload (its name may be uploaded afresh). */

@@ -65,6 +65,8 @@ public final class PayloadLinkerImpl {
     private final byte[] b;
     private final List<LoadedPayload> loaded;
     private final AreaAllocator area;
+    /** The base the caller requires (re-linking a payload where it already is), or -1: allocate. */
+    private final long fixedBase;
 
     private int shnum;
     private ElfModel model;
@@ -87,7 +89,8 @@ public final class PayloadLinkerImpl {
     private boolean[] symbolLoaded;
 
     public PayloadLinkerImpl(final HypervisorTarget target, final String name, final byte[] bytes,
-                             final List<LoadedPayload> loaded, final AreaAllocator area) {
+                             final List<LoadedPayload> loaded, final AreaAllocator area, final long fixedBase) {
+        this.fixedBase = fixedBase;
         this.target = target;
         this.name = name;
         this.b = bytes;
@@ -108,7 +111,7 @@ public final class PayloadLinkerImpl {
         } catch (final ElfFormatException e) {
             throw new PayloadException(Errno.EINVAL, e.getMessage(), e);
         }
-        base = area.allocate(image.length);
+        base = fixedBase >= 0 ? area.reserve(fixedBase, image.length) : area.allocate(image.length);
         boolean done = false;
         try {
             final LinkedPayload p = linkAt();

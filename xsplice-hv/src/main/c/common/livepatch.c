@@ -267,7 +267,7 @@ static int livepatch_run_steps(const struct livepatch_work *w, int64_t *failed, 
     for (uint64_t i = 0; i < n; i++) {
         const struct livepatch_step *s = &st[i];
         if (s->from > s->to || s->to > w->nr || (s->kind != LIVEPATCH_STEP_WRITES && !in_payload_area(s->fn))
-            || (s->kind == LIVEPATCH_STEP_ACTION && !s->handle)) {
+            || (s->kind == LIVEPATCH_STEP_ACTION && !s->handle) || (s->handle && !in_payload_area(s->handle))) {
             *step_failed = (uint32_t)i + 1;
             return -EINVAL;
         }
@@ -283,6 +283,15 @@ static int livepatch_run_steps(const struct livepatch_work *w, int64_t *failed, 
         switch (s->kind) {
         case LIVEPATCH_STEP_WRITES:
             rc = run_writes(w, s, failed);
+            if (rc) {
+                /* Undo up to the range that failed (a short write may have changed part of
+                 * it); after -ESTALE nothing of this step was written, and the bytes someone
+                 * else put there stay. */
+                int64_t upto = rc == -ESTALE ? (int64_t)s->from - 1 : *failed;
+                if (upto > last)
+                    last = upto;
+                continue;
+            }
             break;
         case LIVEPATCH_STEP_CALL:
             ((void (*)(void))(uintptr_t)s->fn)();
@@ -310,7 +319,7 @@ static int livepatch_run_steps(const struct livepatch_work *w, int64_t *failed, 
         }
     }
     if (rc) {
-        restore_writes(w, rc == -EIO && *failed >= 0 && !*step_failed ? (int64_t)w->nr - 1 : last);
+        restore_writes(w, last);
         restore_states(st, n);
     }
     return rc;

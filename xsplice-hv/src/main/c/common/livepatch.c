@@ -13,6 +13,7 @@
 #include <cpuid.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,6 +102,20 @@ static void kick_all(void)
     }
 }
 
+extern const char __executable_start[], _etext[];
+
+/* Only hypervisor text or the payload area may be written (and read without a fault): a
+ * work list naming anything else is refused before anything is touched. */
+static bool writable_range(uint64_t addr, uint32_t len)
+{
+    uint64_t text = (uint64_t)(uintptr_t)__executable_start, etext = (uint64_t)(uintptr_t)_etext;
+    uint64_t area = (uint64_t)(uintptr_t)xsplice_payload_area;
+
+    if (addr + len < addr)
+        return false;
+    return (addr >= text && addr + len <= etext) || (addr >= area && addr + len <= area + PAYLOAD_AREA_SIZE);
+}
+
 /* Restores writes last..0, newest first, so overlapping writes unwind in order. */
 static void restore_writes(const struct livepatch_work *w, int64_t last)
 {
@@ -130,6 +145,10 @@ int livepatch_run_work(const struct livepatch_work *w, int64_t *failed)
         if (!x->len || x->len > LIVEPATCH_WRITE_MAX) {
             *failed = (int64_t)i;
             return -EINVAL;
+        }
+        if (!writable_range(x->addr, x->len)) {
+            *failed = (int64_t)i;
+            return -EFAULT;
         }
         /* Someone else changed the text since the driver planned: touch nothing. */
         if ((x->flags & LIVEPATCH_WRITE_CHECK_LIVE) && memcmp((const void *)(uintptr_t)x->addr, x->expect, x->len)) {
@@ -419,6 +438,36 @@ static void livepatch_master_act(struct livepatch_rendezvous *r, uint64_t gen, u
     kick_all();
 }
 
+/* Every CPU parked for gen? (nr_cpus acquire loads; only until the master role is taken.) */
+static bool all_arrived(struct livepatch_rendezvous *r, uint64_t gen)
+{
+    for (unsigned int i = 0; i < r->nr_cpus; i++)
+        if (load_acquire(&r->cpu[i].arrived) != gen)
+            return false;
+    return true;
+}
+
+/*
+ * The master-to-be stays awake for a while (MASTER_AWAKE_NS, about what the driver needs for
+ * its stack check and commit), spinning and yielding the core every 64 rounds, so the commit
+ * usually finds it running instead of having to wake it; after that it sleeps like the others
+ * (the driver's kick at the commit wakes it). Bounded so that a CPU held by a slow driver, or
+ * by stack-check retries, does not keep a host core busy when the pCPUs outnumber the cores.
+ */
+#define MASTER_AWAKE_NS 200000
+
+static inline void master_relax(unsigned int *spins, s_time_t since)
+{
+    if (NOW() - since > MASTER_AWAKE_NS) {
+        rendezvous_relax(spins);
+        return;
+    }
+    if (++*spins % 64)
+        cpu_relax();
+    else
+        sched_yield();
+}
+
 /* {@return true if this CPU won the master role for gen (one CAS; later callers lose)} */
 static bool claim_master(struct livepatch_rendezvous *r, uint64_t gen)
 {
@@ -440,8 +489,8 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
     /* Acquire: deadline/acting/work written before generation are seen. */
     uint64_t gen = load_acquire(&r->generation);
     unsigned int spins = 0;
-    bool released = false;
-    s_time_t t0, limit;
+    bool released = false, master = false;
+    s_time_t t0, limit, claimed = 0;
 
     if (!gen || ACCESS_ONCE(c->left) == gen)
         return;                          /* flag still up from a rendezvous we already left */
@@ -450,7 +499,8 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
     c->fp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
     c->pc = (uint64_t)(uintptr_t)__builtin_return_address(0);
     t0 = NOW();
-    /* Release: the driver that sees arrived == gen also sees sp/fp/pc. */
+    c->arrive_ns = (uint64_t)t0;
+    /* Release: the driver that sees arrived == gen also sees sp/fp/pc and arrive_ns. */
     store_release(&c->arrived, gen);
 
     for (;;) {
@@ -458,8 +508,14 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
             released = true;
             break;
         }
+        /* The CPU that first sees everyone parked takes the master role now and stays awake,
+         * so the commit finds a running CPU instead of waking a sleeping one. */
+        if (!master && ACCESS_ONCE(r->master) != gen && all_arrived(r, gen)) {
+            master = claim_master(r, gen);
+            spins = 0;
+        }
         if (load_acquire(&r->acting) == gen) {
-            if (claim_master(r, gen)) {
+            if (master || claim_master(r, gen)) {
                 livepatch_master_act(r, gen, cpu);
                 released = true;
                 break;
@@ -481,7 +537,10 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
             c->timeouts++;
             break;
         }
-        rendezvous_relax(&spins);
+        if (master)
+            master_relax(&spins, claimed);
+        else
+            rendezvous_relax(&spins);
     }
 
     if (released) {
@@ -490,7 +549,8 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
         store_release(&c->action_done, gen);
         c->rendezvous++;
     }
-    c->wait_ns = (uint64_t)(NOW() - t0);
+    c->leave_ns = (uint64_t)NOW();
+    c->wait_ns = c->leave_ns - (uint64_t)t0;
     store_release(&c->left, gen);
     serialise();
 }

@@ -102,7 +102,9 @@ struct livepatch_cpu {                /* 128 bytes, one cache-line pair per pCPU
     uint64_t wait_ns;                 /*  72: time parked in the last rendezvous */
     uint64_t timeouts;                /*  80: rendezvous this CPU left at the deadline */
     uint64_t rendezvous;              /*  88: rendezvous this CPU took part in */
-    uint64_t pad[4];                  /*  96 */
+    uint64_t arrive_ns;               /*  96: NOW() when it parked last (before arrived) */
+    uint64_t leave_ns;                /* 104: NOW() when it left last (before left) */
+    uint64_t pad[2];                  /* 112 */
 };
 
 struct livepatch_rendezvous {

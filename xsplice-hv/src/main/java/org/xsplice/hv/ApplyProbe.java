@@ -20,8 +20,10 @@ import org.xsplice.hypervisor.symbols.Symbol;
  * the CPUs are parked (the driver's stack walk of every CPU against every function's range,
  * the commit, then on the master CPU the live-byte comparison, the 5-byte writes and the
  * read-back of every range) with writes that store each function's own first 5 bytes again,
- * so the workload keeps running correct code across thousands of runs. The master's own
- * share (its claim to the release) is printed as well.
+ * so the workload keeps running correct code across thousands of runs. The pause is the time
+ * every CPU was parked at once, by the CPUs' own clocks (last arrival to first departure);
+ * the master's share (its claim to the release) and the driver's view (all parked seen to
+ * master done seen) are printed as well.
  * {@code ApplyProbe [COUNT] [CPUS] [WORKLOAD]}
  */
 public final class ApplyProbe {
@@ -58,6 +60,7 @@ public final class ApplyProbe {
                 final long[] pause = new long[count];
                 final long[] wait = new long[count];
                 final long[] master = new long[count];
+                final long[] seen = new long[count];
                 int ok = 0;
                 int busy = 0;
                 int stack = 0;
@@ -70,11 +73,13 @@ public final class ApplyProbe {
                         } else if (StackCheck.STACK_BUSY == rc) {
                             stack++;
                         } else if (0 != rc) {
-                            throw new IllegalStateException("run " + i + ": rc " + rc);
+                            throw new IllegalStateException("run " + i + ": rc " + rc + ", failed write " + driver.lastFailedIndex()
+                                    + ", master CPU" + driver.lastMasterCpu() + ", hypervisor running: " + hv.isRunning() + ", " + driver.lastIoFailure());
                         }
                         if (0 == rc) {
                             master[ok] = driver.lastMasterNs();
-                            pause[ok] = driver.lastPauseNs();
+                            seen[ok] = driver.lastPauseNs();
+                            pause[ok] = driver.lastParkedNs();
                             wait[ok++] = driver.lastWaitNs();
                         }
                     }
@@ -82,13 +87,15 @@ public final class ApplyProbe {
                 final long[] p = Arrays.copyOf(pause, ok);
                 final long[] q = Arrays.copyOf(wait, ok);
                 final long[] m = Arrays.copyOf(master, ok);
+                final long[] d = Arrays.copyOf(seen, ok);
                 Arrays.sort(p);
                 Arrays.sort(q);
                 Arrays.sort(m);
-                System.out.printf("  %3d functions: pause median %.1f us, p99 %.1f us (master median %.1f us, p99 %.1f us);"
-                                + " rendezvous wait median %.1f us, p99 %.1f us; EBUSY %d, stack refusals %d%n", n, p[ok / 2] / 1e3,
-                        p[(int) (ok * 0.99)] / 1e3, m[ok / 2] / 1e3, m[(int) (ok * 0.99)] / 1e3, q[ok / 2] / 1e3,
-                        q[(int) (ok * 0.99)] / 1e3, busy, stack);
+                Arrays.sort(d);
+                System.out.printf("  %3d functions: pause median %.1f us, p99 %.1f us (master's share median %.1f us, p99 %.1f us;"
+                                + " driver's view median %.1f us); rendezvous wait median %.1f us, p99 %.1f us; EBUSY %d,"
+                                + " stack refusals %d%n", n, p[ok / 2] / 1e3, p[(int) (ok * 0.99)] / 1e3, m[ok / 2] / 1e3,
+                        m[(int) (ok * 0.99)] / 1e3, d[ok / 2] / 1e3, q[ok / 2] / 1e3, q[(int) (ok * 0.99)] / 1e3, busy, stack);
             }
             hv.shutdown(Duration.ofSeconds(5));
         }

@@ -5,8 +5,8 @@ import java.util.Locale;
 /**
  * Fault injection for the restart tests: with the system property {@code xsplice.crash.at}
  * set to a step's name, the supervisor halts ({@link Runtime#halt}, no shutdown hooks, as a
- * {@code kill -9} would) when an action reaches that step. The steps, in the order an action
- * passes them:
+ * {@code kill -9} would) the first time an action reaches that step. A supervisor started by {@link Supervisors#start} gets the property from the environment variable
+ * {@code XSPLICE_CRASH_AT}. The steps, in the order an action passes them:
  *
  * <pre>
  *  plan     the action was planned (request thread), nothing staged
@@ -34,7 +34,10 @@ public final class CrashPoint {
 
     /** The exit status of a halt at a crash point. */
     public static final int STATUS = 86;
-    private static final Step ARMED = armed(System.getProperty("xsplice.crash.at", ""));
+    /** The property's name. */
+    public static final String PROPERTY = "xsplice.crash.at";
+    private static final String SPEC = System.getProperty(PROPERTY, "");
+    private static final Step ARMED = armed(SPEC);
 
     private CrashPoint() {
     }
@@ -46,7 +49,7 @@ public final class CrashPoint {
             }
         }
         if (!id.isEmpty()) {
-            throw new IllegalArgumentException("xsplice.crash.at=" + id + ": not a step (plan, staged, flag, parked, commit,"
+            throw new IllegalArgumentException(PROPERTY + "=" + SPEC + ": not a step (plan, staged, flag, parked, commit,"
                     + " outcome, answer)");
         }
         return null;

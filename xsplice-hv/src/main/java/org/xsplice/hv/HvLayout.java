@@ -77,6 +77,8 @@ public final class HvLayout {
         public static final long CPU_WAIT_NS = 72;
         public static final long CPU_TIMEOUTS = 80;
         public static final long CPU_RENDEZVOUS = 88;
+        public static final long CPU_ARRIVE_NS = 96;
+        public static final long CPU_LEAVE_NS = 104;
         public static final int CPU_ACTION_NONE = 0;
         public static final int CPU_ACTION_UCODE = 1;
 

@@ -376,9 +376,11 @@ public final class LiveActions implements AutoCloseable {
      */
     private LoadedPayload start(final ActionPlan plan, final long timeoutNs) {
         final long work;
+        final long table;
         final HookSteps steps = HookSteps.needed(plan) ? new HookSteps(plan, handles) : null;
         try {
-            work = records.stageWork(plan.writes(), records.stage(recordsAfter(plan)));
+            table = records.stage(recordsAfter(plan));
+            work = records.stageWork(plan.writes(), table);
             if (null != steps) {
                 steps.stage(hv, work, plan.writes().size());
             }
@@ -392,11 +394,11 @@ public final class LiveActions implements AutoCloseable {
         registry.replace(waiting);
         messages.remove(p.name());
         pending = p.name();
-        worker.execute(() -> run(plan, work, steps, timeoutNs));
+        worker.execute(() -> run(plan, work, table, steps, timeoutNs));
         return waiting;
     }
 
-    private void run(final ActionPlan plan, final long work, final HookSteps steps, final long timeoutNs) {
+    private void run(final ActionPlan plan, final long work, final long table, final HookSteps steps, final long timeoutNs) {
         int rc;
         String why = null;
         boolean ran = false;
@@ -419,6 +421,7 @@ public final class LiveActions implements AutoCloseable {
                 Thread.sleep(1);
             }
             CrashPoint.at(CrashPoint.Step.OUTCOME);
+            rc = outcome(rc, table);
             pause = driver.lastPauseNs();
             wait = driver.lastWaitNs();
             // A retry cut short by the deadline reports why the earlier attempts were refused.
@@ -433,7 +436,8 @@ public final class LiveActions implements AutoCloseable {
                 final int stepFailed = null == steps ? 0 : hv.memory().readInt(hv.rendezvousAddress() + Rendezvous.STEP_FAILED);
                 final String hook = null == steps ? null : steps.describe(driver.lastFailedIndex(), stepFailed,
                         hv.memory().readLong(hv.rendezvousAddress() + Rendezvous.HOOK_RC));
-                why = null != hook ? hook : describe(plan, (int) driver.lastFailedIndex(), rc);
+                why = null != hook ? hook : describe(plan, (int) driver.lastFailedIndex(), rc)
+                        + (driver.lastIoFailure().isEmpty() ? "" : " (hypervisor memory: " + driver.lastIoFailure() + ")");
                 // Xen runs the post hooks after every action that ran, failed or not.
                 ran = stepFailed > 0;
             }
@@ -467,6 +471,28 @@ public final class LiveActions implements AutoCloseable {
                 notifyAll();
             }
         }
+    }
+
+    /**
+     * The hypervisor's word on the outcome: the master publishes the staged table exactly when
+     * every write succeeded, so that, not the driver's report, decides (a driver that lost
+     * sight of the master after committing would otherwise record a failure over a success).
+     */
+    private int outcome(final int reported, final long table) {
+        final long published;
+        try {
+            published = records.published();
+        } catch (final IOException e) {
+            return 0 == reported ? -Errno.EIO.number() : reported;
+        }
+        if (published == table) {
+            if (0 != reported) {
+                System.err.println("xsplice-hv: the rendezvous reported " + reported + " (" + driver.lastIoFailure()
+                        + ") but the hypervisor published the action's records: it succeeded");
+            }
+            return 0;
+        }
+        return 0 == reported ? -Errno.EIO.number() : reported;
     }
 
     private void finish(final ActionPlan plan, final int rc, final String why) {

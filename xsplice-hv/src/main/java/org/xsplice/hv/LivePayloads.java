@@ -71,12 +71,19 @@ public final class LivePayloads implements AutoCloseable {
         this.registry = new PayloadRegistry(new PayloadLoader(target), port, true);
         final PatchRecords records = new PatchRecords(hv);
         this.actions = new LiveActions(hv, registry, records);
-        final List<PatchRecord> recorded = records.read();
-        this.recovered = actions.recover(recorded);
-        // Publish exactly the recovered payloads' regions (also when there are none: a region a
-        // dead supervisor registered for a payload it never recorded is dropped).
-        if (!recovered.isEmpty() || 0 != hv.memory().readLong(hv.image().address(HvLayout.Regions.SYMBOL, 8))) {
-            port.adopt(recovered.stream().map(LoadedPayload::region).toList());
+        boolean done = false;
+        try {
+            this.recovered = actions.recover(records.read());
+            // Publish exactly the recovered payloads' regions (also when there are none: a region
+            // a dead supervisor registered for a payload it never recorded is dropped).
+            if (!recovered.isEmpty() || 0 != hv.memory().readLong(hv.image().address(HvLayout.Regions.SYMBOL, 8))) {
+                port.adopt(recovered.stream().map(LoadedPayload::region).toList());
+            }
+            done = true;
+        } finally {
+            if (!done) {
+                actions.close();
+            }
         }
     }
 

@@ -65,6 +65,8 @@ public final class RendezvousDriver implements AutoCloseable {
     public static final int EBUSY = -16;
     /** {@link #run} result: the hypervisor's memory could not be accessed. */
     public static final int EIO = -5;
+    /** {@link #run} result: committed, but the master did not finish within {@link #MASTER_LIMIT_NS}. */
+    public static final int ETIMEDOUT = -110;
 
     /** What the driver checks while every CPU is parked, before it commits. */
     @FunctionalInterface
@@ -93,9 +95,13 @@ public final class RendezvousDriver implements AutoCloseable {
     private long lastWaitNs;
     private long lastPauseNs;
     private long lastLeaveNs;
+    private long lastParkedNs;
     private int lastAbsentCpu = -1;
     private int stragglers;
     private long lastFailed = -1;
+    /** The last failed access to the hypervisor's memory: its offset in the block and its result (-errno or a short count). */
+    private long lastIoOffset = -1;
+    private long lastIoResult;
     private long lastMasterNs;
     private int lastMasterCpu = -1;
 
@@ -140,6 +146,7 @@ public final class RendezvousDriver implements AutoCloseable {
         stragglers = 0;
         lastPauseNs = 0;
         lastLeaveNs = 0;
+        lastParkedNs = 0;
         lastFailed = -1;
         lastMasterNs = 0;
         lastMasterCpu = -1;
@@ -208,7 +215,7 @@ public final class RendezvousDriver implements AutoCloseable {
             }
             if (System.nanoTime() - masterLimit > 0) {
                 stragglers = nrCpus;
-                return EIO;                         // the CPUs panic at their stuck limit
+                return ETIMEDOUT;                   // the CPUs panic at their stuck limit
             }
             relax(++spins);
         }
@@ -267,6 +274,7 @@ public final class RendezvousDriver implements AutoCloseable {
             }
             if (0 == waiting) {
                 lastLeaveNs = System.nanoTime() - t;
+                lastParkedNs = allParkedNs(gen);
                 return;
             }
             if (System.nanoTime() - limit > 0) {
@@ -291,6 +299,24 @@ public final class RendezvousDriver implements AutoCloseable {
         }
     }
 
+    /**
+     * {@return how long every CPU was parked at once in rendezvous {@code gen}, from the CPUs'
+     * own clocks: the first CPU's leaving minus the last CPU's arrival (0 if not all arrived)}
+     */
+    private long allParkedNs(final long gen) {
+        long lastArrive = Long.MIN_VALUE;
+        long firstLeave = Long.MAX_VALUE;
+        for (int c = 0; c < nrCpus; c++) {
+            final long off = Rendezvous.CPU_SIZE * c;
+            if (gen != cpus.get(JAVA_LONG_UNALIGNED, off + Rendezvous.CPU_ARRIVED)) {
+                return 0;
+            }
+            lastArrive = Math.max(lastArrive, cpus.get(JAVA_LONG_UNALIGNED, off + Rendezvous.CPU_ARRIVE_NS));
+            firstLeave = Math.min(firstLeave, cpus.get(JAVA_LONG_UNALIGNED, off + Rendezvous.CPU_LEAVE_NS));
+        }
+        return Math.max(0, firstLeave - lastArrive);
+    }
+
     private int abort(final long gen) {
         release(gen);
         return EIO;
@@ -312,7 +338,7 @@ public final class RendezvousDriver implements AutoCloseable {
      * cannot equal.
      */
     private boolean snapshotVolatile() {
-        return cpus.byteSize() == Linux.preadRaw(memFd, cpus, base + Rendezvous.CPU, capture);
+        return io(Rendezvous.CPU, cpus.byteSize(), Linux.preadRaw(memFd, cpus, base + Rendezvous.CPU, capture));
     }
 
     private int countArrived(final long gen) {
@@ -337,19 +363,33 @@ public final class RendezvousDriver implements AutoCloseable {
 
     /** Sequentially consistent load into {@code word} (one pread). */
     private boolean getLongVolatile(final long off) {
-        return 8 == Linux.preadRaw(memFd, word, base + off, capture);
+        return io(off, 8, Linux.preadRaw(memFd, word, base + off, capture));
     }
 
     /** Sequentially consistent 8-byte store (one pwrite). */
     private boolean putLongVolatile(final long off, final long v) {
         word.set(JAVA_LONG_UNALIGNED, 0, v);
-        return 8 == Linux.pwriteRaw(memFd, word, base + off, capture);
+        return io(off, 8, Linux.pwriteRaw(memFd, word, base + off, capture));
     }
 
     /** Sequentially consistent 4-byte store (one pwrite). */
     private boolean putIntVolatile(final long off, final int v) {
         word4.set(JAVA_INT_UNALIGNED, 0, v);
-        return 4 == Linux.pwriteRaw(memFd, word4, base + off, capture);
+        return io(off, 4, Linux.pwriteRaw(memFd, word4, base + off, capture));
+    }
+
+    private boolean io(final long off, final long want, final long got) {
+        if (want == got) {
+            return true;
+        }
+        lastIoOffset = off;
+        lastIoResult = got;
+        return false;
+    }
+
+    /** {@return "offset N: result R" of the last failed access to the block, for messages; empty if none failed} */
+    public String lastIoFailure() {
+        return lastIoOffset < 0 ? "" : "offset " + lastIoOffset + " of the rendezvous block: " + lastIoResult;
     }
 
     // ---- what the action may read while the CPUs are parked (from the last snapshot) ----
@@ -386,9 +426,20 @@ public final class RendezvousDriver implements AutoCloseable {
         return lastWaitNs;
     }
 
-    /** {@return ns every CPU was held parked (the action), 0 when it did not run} */
+    /**
+     * {@return the driver's view of the pause: ns from seeing every CPU parked to seeing the
+     * master done (or to its release without acting); 0 when not all arrived}
+     */
     public long lastPauseNs() {
         return lastPauseNs;
+    }
+
+    /**
+     * {@return ns during which every CPU was parked at once in the last run, by the CPUs' own
+     * clocks (last arrival to first departure): the pause the workload saw; 0 when not all arrived}
+     */
+    public long lastParkedNs() {
+        return lastParkedNs;
     }
 
     /** {@return ns from the release until every parked CPU had left} */

@@ -74,8 +74,10 @@ public final class Supervisors {
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
             cmd.add("/usr/bin/setsid");       // its own session: a terminal's hangup or ^C does not reach it
         }
-        cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                "-cp", System.getProperty("java.class.path"), SupervisorMain.class.getName(),
+        cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"));
+        // Fault injection for the restart tests (CrashPoint): only when asked for.
+        Optional.ofNullable(env.get("XSPLICE_CRASH_AT")).ifPresent(at -> cmd.add("-D" + CrashPoint.PROPERTY + "=" + at));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SupervisorMain.class.getName(),
                 "--name", name, "--cpus", Integer.toString(cpus), "--workload", workload,
                 "--run-dir", run.base().toAbsolutePath().toString(), "--binary", binary.toAbsolutePath().toString()));
         cmd.addAll(trust.arguments());

@@ -61,27 +61,37 @@ class RendezvousDriverTest {
     }
 
     @Test
-    void aWriteThatFailsMidwayIsUndoneAndNothingElseChanges() throws Exception {
+    void writesThatDoNotVerifyAreUndoneAndAWriteOutsideTheTextIsRefusedUntouched() throws Exception {
         hv = HvTestSupport.start(dir, HvTestSupport.uniqueName("undo"), 2, "normal");
         final long changeset = hv.image().symbols().lookup("xen_changeset").orElseThrow().address();
+        final long major = hv.image().symbols().lookup("xen_major_version").orElseThrow().address();
         final byte[] before = hv.memory().read(changeset, 5);
+        final byte[] majorBefore = hv.memory().read(major, 5);
         final byte[] jmpSelf = {(byte) 0xe9, (byte) 0xfb, (byte) 0xff, (byte) 0xff, (byte) 0xff};
-        // The second write targets an unmapped page: the first must be rolled back.
-        final List<TextWrite> writes = List.of(
-                new TextWrite("xen_changeset", "t", changeset, before, jmpSelf, jmpSelf, true),
-                new TextWrite("nowhere", "t", 0x1000, new byte[5], jmpSelf, jmpSelf, false));
+        final byte[] other = jmpSelf.clone();
+        other[1] = (byte) 0xfa;
         final PatchRecords records = new PatchRecords(hv);
         final long table = records.published();
         try (RendezvousDriver d = new RendezvousDriver(hv)) {
-            // The work names a table to publish on success: a failure must not publish it.
-            final long work = records.stageWork(writes, records.stage(List.of()));
-            final int rc = d.run(T, Rendezvous.CPU_ACTION_NONE, 0, work, null);
-            assertTrue(rc < 0 && rc != RendezvousDriver.EBUSY, "rc " + rc);
+            // Both writes land, then the second range does not hold what the list says it
+            // must in the end: the master restores both. The work names a table to publish on
+            // success: a failure must not publish it.
+            final long work = records.stageWork(List.of(
+                    new TextWrite("xen_changeset", "t", changeset, before, jmpSelf, jmpSelf, true),
+                    new TextWrite("xen_major_version", "t", major, majorBefore, jmpSelf, other, true)), records.stage(List.of()));
+            assertEquals(RendezvousDriver.EIO, d.run(T, Rendezvous.CPU_ACTION_NONE, 0, work, null));
             assertEquals(1, d.lastFailedIndex());
             assertTrue(d.lastMasterCpu() >= 0 && d.lastMasterCpu() < 2, "a parked CPU acted: " + d.lastMasterCpu());
+            // An address outside the hypervisor's text and the payload area: refused before any write.
+            final long outside = records.stageWork(List.of(
+                    new TextWrite("xen_changeset", "t", changeset, before, jmpSelf, jmpSelf, true),
+                    new TextWrite("nowhere", "t", 0x1000, new byte[5], jmpSelf, jmpSelf, false)), 0);
+            assertEquals(-14, d.run(T, Rendezvous.CPU_ACTION_NONE, 0, outside, null), "EFAULT");
+            assertEquals(1, d.lastFailedIndex());
         }
-        assertEquals(table, records.published(), "nothing published");
         assertArrayEquals(before, hv.memory().read(changeset, 5));
+        assertArrayEquals(majorBefore, hv.memory().read(major, 5));
+        assertEquals(table, records.published(), "nothing published");
         assertTrue(hv.isRunning());
     }
 

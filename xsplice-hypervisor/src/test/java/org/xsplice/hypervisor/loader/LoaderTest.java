@@ -231,4 +231,23 @@ class LoaderTest {
         assertEquals(Map.of(0x100000L, 16 * AreaAllocator.PAGE), a.freeRanges());
         assertEquals(Errno.ENOMEM, assertThrows(PayloadException.class, () -> a.allocate(17 * AreaAllocator.PAGE)).errno());
     }
+
+    @Test
+    void reserveTakesBackExactlyTheBlocksAPreviousOwnerAllocated() {
+        final AreaAllocator a = new AreaAllocator(0x100000, 16 * AreaAllocator.PAGE);
+        // A restarted supervisor reserves its predecessor's blocks in any order.
+        assertEquals(0x103000L, a.reserve(0x103000, AreaAllocator.PAGE + 1));
+        assertEquals(0x100000L, a.reserve(0x100000, 1));
+        assertEquals(Map.of(0x101000L, 2 * AreaAllocator.PAGE, 0x105000L, 11 * AreaAllocator.PAGE), a.freeRanges());
+        assertEquals(2 * AreaAllocator.PAGE, a.blockSize(0x103000));
+        assertEquals(0x101000L, a.allocate(AreaAllocator.PAGE), "allocation goes on around them");
+        assertEquals(Errno.EINVAL, assertThrows(PayloadException.class, () -> a.reserve(0x104000, 1)).errno(), "in use");
+        assertEquals(Errno.EINVAL, assertThrows(PayloadException.class, () -> a.reserve(0x102800, 1)).errno(), "unaligned");
+        assertEquals(Errno.EINVAL, assertThrows(PayloadException.class, () -> a.reserve(0x10f000, 2 * AreaAllocator.PAGE)).errno(),
+                "past the end");
+        a.free(0x100000);
+        a.free(0x101000);
+        a.free(0x103000);
+        assertEquals(Map.of(0x100000L, 16 * AreaAllocator.PAGE), a.freeRanges());
+    }
 }

@@ -1,0 +1,243 @@
+package org.xsplice.hv;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xsplice.build.cpayload.CPayloadMaker;
+import org.xsplice.build.cpayload.CPayloadOptions;
+import org.xsplice.hv.control.ControlClient;
+import org.xsplice.hv.control.Request;
+import org.xsplice.hv.control.Response;
+import org.xsplice.hv.control.RunDirectory;
+
+/**
+ * Issue 5's "patch state must not be lost": the supervisor is killed at every step of an apply
+ * and of a revert ({@link CrashPoint}), on a hypervisor under its workload, and the next
+ * supervisor must find a consistent state in the hypervisor: the payload listed APPLIED with
+ * every one of its three functions patched in the live text, or CHECKED with none, exactly as
+ * the step implies (before the commit nothing changed; from the commit on the hypervisor
+ * finished the action alone); {@code xl info} answers accordingly; revert and unload work; and
+ * the payload lands at the same address each time, because unload gave its memory back.
+ */
+class CrashRecoveryTest {
+    private static final long TIMEOUT_NS = 300_000_000L;
+    private static final List<String> FUNCS = List.of("xen_extra_version", "xen_major_version", "xen_minor_version");
+
+    @TempDir
+    Path tmp;
+
+    private RunDirectory run;
+    private final String name = HvTestSupport.uniqueName("crash");
+
+    @AfterEach
+    void stop() throws Exception {
+        if (null != run && Files.isDirectory(run.base().resolve(name))) {
+            Supervisors.stop(run, name);
+        }
+    }
+
+    @Test
+    void aSupervisorKilledAtAnyStepOfAnApplyOrRevertLeavesAllOrNothingForTheNextOne() throws Exception {
+        run = new RunDirectory(tmp.resolve("run"));
+        final Map<String, String> env = Map.of("XSPLICE_HV_BINARY", HvTestSupport.image().file().toString());
+        final byte[] payload = payload();
+        final Response.Pong first = Supervisors.start(run, name, 2, "normal", env);
+        final long pid = first.pid();
+        final List<Long> addrs = new ArrayList<>();
+        for (final String f : FUNCS) {
+            addrs.add(HvTestSupport.image().symbols().lookup(f).orElseThrow().address());
+        }
+        final List<byte[]> original = new ArrayList<>();
+        for (final long a : addrs) {
+            original.add(live(pid, a, 9));
+        }
+        final String originalExtra;
+        try (ControlClient c = ControlClient.connect(run, name)) {
+            originalExtra = extra(c);
+        }
+        String textAddress = null;
+        long supervisor = first.supervisorPid();
+        final List<String> seen = new ArrayList<>();
+        for (final CrashPoint.Step step : CrashPoint.Step.values()) {
+            for (final boolean revert : new boolean[] {false, true}) {
+                final String what = (revert ? "revert" : "apply") + " killed at " + step.id();
+                if (revert) {
+                    // The healthy supervisor applies; the armed one that takes over reverts.
+                    try (ControlClient c = ControlClient.connect(run, name)) {
+                        c.call(new Request.Upload("crash", payload()), Response.PayloadStatus.class);
+                        act(c, new Request.Apply("crash", TIMEOUT_NS, false));
+                    }
+                }
+                kill(supervisor);
+                final Map<String, String> armed = new HashMap<>(env);
+                armed.put("XSPLICE_CRASH_AT", step.id());
+                final Response.Pong crashing = Supervisors.start(run, name, 2, "normal", armed);
+                assertEquals(pid, crashing.pid(), "the same hypervisor throughout");
+                drive(revert);
+                assertTrue(ProcessHandle.of(crashing.supervisorPid()).map(p -> p.onExit().completeOnTimeout(p, 20, TimeUnit.SECONDS)
+                        .join().isAlive()).map(alive -> !alive).orElse(true), what + ": the supervisor halted at its crash point");
+
+                final Response.Pong next = Supervisors.start(run, name, 2, "normal", env);
+                supervisor = next.supervisorPid();
+                // Before the commit nothing changed; from the commit on the hypervisor finished it.
+                final boolean committed = step.ordinal() >= CrashPoint.Step.COMMIT.ordinal();
+                final int want = revert ? (committed ? 1 : 2) : (committed ? 2 : 1);
+                try (ControlClient c = ControlClient.connect(run, name)) {
+                    final List<Response.PayloadStatus> listed = c.call(new Request.ListPayloads(), Response.PayloadList.class).payloads();
+                    assertEquals(1, listed.size(), what + ": " + listed);
+                    assertEquals(want, listed.getFirst().state(), what + ": " + listed.getFirst());
+                    assertEquals(0, listed.getFirst().rc(), what + ": " + listed.getFirst());
+                    for (int i = 0; i < FUNCS.size(); i++) {
+                        final byte[] now = live(pid, addrs.get(i), 9);
+                        if (2 == want) {
+                            assertTrue(patched(original.get(i), now), what + ": " + FUNCS.get(i) + " is patched");
+                        } else {
+                            assertArrayEquals(original.get(i), now, what + ": " + FUNCS.get(i) + " is not patched");
+                        }
+                    }
+                    assertEquals(2 == want ? "-soaked" : originalExtra, extra(c), what + ": xl info answers");
+                    final String at = textAddress(c);
+                    if (null == textAddress) {
+                        textAddress = at;
+                    }
+                    assertEquals(textAddress, at, what + ": the payload was loaded where the first one was (area freed)");
+                    if (2 == want) {
+                        act(c, new Request.Revert("crash", TIMEOUT_NS));
+                        for (int i = 0; i < FUNCS.size(); i++) {
+                            assertArrayEquals(original.get(i), live(pid, addrs.get(i), 9), what + ": " + FUNCS.get(i) + " reverted");
+                        }
+                    }
+                    c.call(new Request.Unload("crash"), Response.Done.class);
+                    assertTrue(c.call(new Request.ListPayloads(), Response.PayloadList.class).payloads().isEmpty(), what);
+                }
+                seen.add(what + " -> " + (2 == want ? "APPLIED" : "CHECKED"));
+            }
+        }
+        assertEquals(2 * CrashPoint.Step.values().length, seen.size());
+        System.out.println("crash recovery: " + String.join("; ", seen));
+
+        // Finally a supervisor in this process takes over and sees the whole payload area free.
+        kill(supervisor);
+        try (HypervisorProcess hv = HypervisorProcess.attach(HvImage.read(Path.of("/proc", Long.toString(pid), "exe")), name,
+                (int) pid, false);
+             LivePayloads p = new LivePayloads(hv)) {
+            assertTrue(p.registry().list().isEmpty());
+            final long[] space = HvPayloadPort.payloadSpace(hv);
+            assertEquals(Map.of(space[0], space[1]), p.registry().area().freeRanges(), "payload area back to its start");
+            assertTrue(new PatchRecords(hv).read().isEmpty(), "no record left");
+        }
+    }
+
+    /** Through the armed supervisor: uploads and applies, or reverts; the supervisor dies on the way. */
+    private void drive(final boolean revert) throws Exception {
+        try (ControlClient c = ControlClient.connect(run, name)) {
+            if (revert) {
+                act(c, new Request.Revert("crash", TIMEOUT_NS));
+            } else {
+                c.call(new Request.Upload("crash", payload()), Response.PayloadStatus.class);
+                act(c, new Request.Apply("crash", TIMEOUT_NS, false));
+            }
+        } catch (final IOException e) {
+            // The supervisor halted while answering: expected, its death is checked by the caller.
+        }
+    }
+
+    /**
+     * Runs an action to its end (GET until rc is no longer -EAGAIN) and requires success; an
+     * EBUSY (the CPUs did not all arrive in time on a loaded machine) is retried, as the
+     * toolstack's exit code 2 says.
+     */
+    private static void act(final ControlClient c, final Request action) throws Exception {
+        for (;;) {
+            Response.PayloadStatus s = c.call(action, Response.PayloadStatus.class);
+            while (-11 == s.rc()) {
+                Thread.sleep(1);
+                s = c.call(new Request.GetPayload(s.name()), Response.PayloadStatus.class);
+            }
+            if (-16 != s.rc()) {
+                assertEquals(0, s.rc(), s.toString());
+                assertFalse(0 == s.state(), s.toString());
+                return;
+            }
+        }
+    }
+
+    private byte[] payloadBytes;
+
+    private byte[] payload() throws IOException {
+        if (null == payloadBytes) {
+            final Path src = tmp.resolve("crash.c");
+            Files.writeString(src, """
+                    #include <xsplice/livepatch.h>
+                    static const char crash_extra[] = "-soaked";
+                    const char *crash_extra_version(void) { return crash_extra; }
+                    unsigned int crash_major_version(void) { return 4; }
+                    unsigned int crash_minor_version(void) { return 17; }
+                    XSPLICE_PATCH(xen_extra_version, crash_extra_version);
+                    XSPLICE_PATCH(xen_major_version, crash_major_version);
+                    XSPLICE_PATCH(xen_minor_version, crash_minor_version);
+                    """);
+            final Path out = tmp.resolve("crash.livepatch");
+            CPayloadMaker.make(new CPayloadOptions(src, HvTestSupport.image().file(), out, Optional.empty(), List.of()));
+            payloadBytes = Files.readAllBytes(out);
+        }
+        return payloadBytes;
+    }
+
+    /** A jump was written at the function's start, or after its ENDBR64. */
+    private static boolean patched(final byte[] original, final byte[] now) {
+        final int at = (original[0] & 0xff) == 0xf3 && original[1] == 0x0f && original[2] == 0x1e && (original[3] & 0xff) == 0xfa ? 4 : 0;
+        return (now[at] & 0xff) == 0xe9 && !java.util.Arrays.equals(original, now);
+    }
+
+    /** Reads the hypervisor's live text directly, not through any supervisor. */
+    private static byte[] live(final long pid, final long address, final int n) throws IOException {
+        try (RandomAccessFile mem = new RandomAccessFile("/proc/" + pid + "/mem", "r")) {
+            mem.seek(address);
+            final byte[] b = new byte[n];
+            mem.readFully(b);
+            return b;
+        }
+    }
+
+    private static void kill(final long pid) throws Exception {
+        final Optional<ProcessHandle> p = ProcessHandle.of(pid);
+        if (p.isPresent()) {
+            p.get().destroyForcibly();
+            p.get().onExit().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String extra(final ControlClient c) throws Exception {
+        return c.call(new Request.Info(), Response.InfoReply.class).fields().stream().filter(f -> f.key().equals("xen_extra"))
+                .findFirst().orElseThrow().value();
+    }
+
+    /** The payload's text address as debug key 'x' prints it. */
+    private static String textAddress(final ControlClient c) throws Exception {
+        c.call(new Request.Dmesg(true), Response.Text.class);
+        c.call(new Request.DebugKeys("x"), Response.Done.class);
+        final String dump = c.call(new Request.Dmesg(false), Response.Text.class).text();
+        final Matcher m = Pattern.compile("name=crash state=\\S+ (0x[0-9a-f]+)").matcher(dump);
+        assertTrue(m.find(), dump);
+        return m.group(1);
+    }
+}

@@ -296,6 +296,10 @@ static int livepatch_run_steps(const struct livepatch_work *w, int64_t *failed, 
             *failed = (int64_t)i;
             return -EINVAL;
         }
+        if (!writable_range(w->write[i].addr, w->write[i].len)) {
+            *failed = (int64_t)i;
+            return -EFAULT;
+        }
     }
     for (uint64_t i = 0; i < n && !rc; i++) {
         const struct livepatch_step *s = &st[i];
@@ -356,7 +360,7 @@ static int hook_api_check(const struct livepatch_handle_fstate *state)
         return -EPERM;
     if (!state || !state->len || state->len > LIVEPATCH_WRITE_MAX)
         return -EINVAL;
-    return 0;
+    return writable_range(state->patch_addr, state->len) ? 0 : -EFAULT;
 }
 
 int common_livepatch_apply(const void *func, struct livepatch_handle_fstate *state)

@@ -95,7 +95,17 @@ public final class LiveActions implements AutoCloseable {
         final List<PatchRecord> byPosition = recorded.stream().filter(r -> r.appliedPos() > 0)
                 .sorted(java.util.Comparator.comparingInt(PatchRecord::appliedPos)).toList();
         final List<LoadedPayload> out = new ArrayList<>();
+        for (int i = 0; i < byPosition.size(); i++) {
+            if (byPosition.get(i).appliedPos() != i + 1) {
+                throw new PayloadException(Errno.EIO, "the hypervisor's records give payload '" + byPosition.get(i).name()
+                        + "' applied position " + byPosition.get(i).appliedPos() + " where " + (i + 1) + " is next");
+            }
+        }
         for (final PatchRecord r : recorded) {
+            if ((PayloadState.APPLIED == r.state()) != (r.appliedPos() > 0)) {
+                throw new PayloadException(Errno.EIO, "the hypervisor's records say payload '" + r.name() + "' is " + r.state()
+                        + " at applied position " + r.appliedPos());
+            }
             if (0 == r.file()) {
                 throw new PayloadException(Errno.EIO, "payload '" + r.name() + "' has no kept file in the records: cannot recover it");
             }

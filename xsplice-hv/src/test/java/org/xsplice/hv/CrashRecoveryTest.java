@@ -21,8 +21,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xsplice.build.cpayload.CPayloadMaker;
-import org.xsplice.build.cpayload.CPayloadOptions;
 import org.xsplice.hv.control.ControlClient;
 import org.xsplice.hv.control.Request;
 import org.xsplice.hv.control.Response;
@@ -184,20 +182,7 @@ class CrashRecoveryTest {
 
     private byte[] payload() throws IOException {
         if (null == payloadBytes) {
-            final Path src = tmp.resolve("crash.c");
-            Files.writeString(src, """
-                    #include <xsplice/livepatch.h>
-                    static const char crash_extra[] = "-soaked";
-                    const char *crash_extra_version(void) { return crash_extra; }
-                    unsigned int crash_major_version(void) { return 4; }
-                    unsigned int crash_minor_version(void) { return 17; }
-                    XSPLICE_PATCH(xen_extra_version, crash_extra_version);
-                    XSPLICE_PATCH(xen_major_version, crash_major_version);
-                    XSPLICE_PATCH(xen_minor_version, crash_minor_version);
-                    """);
-            final Path out = tmp.resolve("crash.livepatch");
-            CPayloadMaker.make(new CPayloadOptions(src, HvTestSupport.image().file(), out, Optional.empty(), List.of()));
-            payloadBytes = Files.readAllBytes(out);
+            payloadBytes = HvTestSupport.payload(tmp, "hv_versions", HvTestSupport.image().file(), Optional.empty());
         }
         return payloadBytes;
     }

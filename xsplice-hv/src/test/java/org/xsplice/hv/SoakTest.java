@@ -3,7 +3,6 @@ package org.xsplice.hv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -16,8 +15,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xsplice.build.cpayload.CPayloadMaker;
-import org.xsplice.build.cpayload.CPayloadOptions;
 import org.xsplice.hypervisor.loader.LoadedPayload;
 import org.xsplice.hypervisor.loader.PayloadState;
 
@@ -47,20 +44,7 @@ class SoakTest {
         final int cycles = Integer.getInteger("xsplice.soak.cycles", 200);
         hv = HvTestSupport.start(dir, HvTestSupport.uniqueName("soak"), 4, "normal");
         payloads = new LivePayloads(hv);
-        final Path src = dir.resolve("soak.c");
-        Files.writeString(src, """
-                #include <xsplice/livepatch.h>
-                static const char soak_extra[] = "-soaked";
-                const char *soak_extra_version(void) { return soak_extra; }
-                unsigned int soak_major_version(void) { return 4; }
-                unsigned int soak_minor_version(void) { return 17; }
-                XSPLICE_PATCH(xen_extra_version, soak_extra_version);
-                XSPLICE_PATCH(xen_major_version, soak_major_version);
-                XSPLICE_PATCH(xen_minor_version, soak_minor_version);
-                """);
-        final Path out = dir.resolve("soak.livepatch");
-        CPayloadMaker.make(new CPayloadOptions(src, hv.image().file(), out, Optional.empty(), List.of()));
-        final byte[] payload = Files.readAllBytes(out);
+        final byte[] payload = HvTestSupport.payload(dir, "hv_versions", hv.image().file(), Optional.empty());
         final Hypercalls calls = new Hypercalls(hv, 0);
         final String original = calls.extraVersion();
         final long version = calls.version();

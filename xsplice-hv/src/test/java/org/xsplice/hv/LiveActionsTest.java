@@ -405,6 +405,29 @@ class LiveActionsTest {
     }
 
     @Test
+    void aReplaceWhoseApplyHookIsInconsistentLeavesTheStackAsItWas() throws Exception {
+        call(new Request.Upload("hello_world", make("hello_world", Optional.empty())), Response.PayloadStatus.class);
+        call(new Request.Upload("action_hooks_inconsistent", make("action_hooks_inconsistent", Optional.empty())),
+                Response.PayloadStatus.class);
+        assertEquals(0, act(new Request.Apply("hello_world", T, false)).rc());
+        final LoadedFunc f = supervisor.payloads().registry().get("hello_world").funcs().getFirst();
+        final byte[] patched = text(f.patchAddr(), 5);
+        dmesg("hello_world");
+        // The master reverts hello_world (its unload hook runs), then the apply hook leaves a
+        // function unpatched: everything is undone, hello_world's patch included.
+        final Response.PayloadStatus s = act(new Request.Replace("action_hooks_inconsistent", T));
+        assertEquals(-22, s.rc());
+        assertEquals("Hello World", extra());
+        assertArrayEquals(patched, text(f.patchAddr(), 5));
+        assertEquals(List.of("hello_world"), supervisor.payloads().actions().applied());
+        assertEquals("APPLIED", call(new Request.GetPayload("hello_world"), Response.PayloadStatus.class).status());
+        assertEquals(List.of("(XEN) hello_world: unload hook executing"), dmesg("hello_world"),
+                "a hook that ran is not undone (as in Xen)");
+        assertEquals(0, act(new Request.Revert("hello_world", T)).rc(), "its state was set back: the revert works");
+        assertEquals(original, extra());
+    }
+
+    @Test
     void aLoadHookChangesTheXenExtraDataObjectAndTheUnloadHookRestoresIt() throws Exception {
         call(new Request.Upload("extra_data", make("extra_data", Optional.empty())), Response.PayloadStatus.class);
         dmesg("extra_data");

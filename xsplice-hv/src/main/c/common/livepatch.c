@@ -48,8 +48,9 @@ _Static_assert(sizeof(struct livepatch_step) == 32, "step layout");
 _Static_assert(sizeof(struct livepatch_handle_fstate) == 96, "handle fstate layout");
 _Static_assert(sizeof(struct livepatch_handle) == 64, "handle layout");
 
-/* Non-zero only while the master runs an action hook: the one time the hook API may patch. */
-static int livepatch_in_action_hook;
+/* Non-zero only on the master's thread while it runs an action hook: the one time the hook
+ * API may patch (thread-local, so a pre/post hook on the control thread never sees it). */
+static __thread int livepatch_in_action_hook;
 _Static_assert(64 + 128 * LIVEPATCH_WORK_MAX <= XSPLICE_WORK_SIZE, "work list fits its buffer");
 _Static_assert(XSPLICE_STATE_OFFSET + XSPLICE_WORK_SIZE + 2 * XSPLICE_TABLE_SIZE == XSPLICE_META_SIZE, "meta region");
 

@@ -13,7 +13,6 @@
 #include <cpuid.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -443,36 +442,6 @@ static void livepatch_master_act(struct livepatch_rendezvous *r, uint64_t gen, u
     kick_all();
 }
 
-/* Every CPU parked for gen? (nr_cpus acquire loads; only until the master role is taken.) */
-static bool all_arrived(struct livepatch_rendezvous *r, uint64_t gen)
-{
-    for (unsigned int i = 0; i < r->nr_cpus; i++)
-        if (load_acquire(&r->cpu[i].arrived) != gen)
-            return false;
-    return true;
-}
-
-/*
- * The master-to-be stays awake for a while (MASTER_AWAKE_NS, about what the driver needs for
- * its stack check and commit), spinning and yielding the core every 64 rounds, so the commit
- * usually finds it running instead of having to wake it; after that it sleeps like the others
- * (the driver's kick at the commit wakes it). Bounded so that a CPU held by a slow driver, or
- * by stack-check retries, does not keep a host core busy when the pCPUs outnumber the cores.
- */
-#define MASTER_AWAKE_NS 200000
-
-static inline void master_relax(unsigned int *spins, s_time_t since)
-{
-    if (NOW() - since > MASTER_AWAKE_NS) {
-        rendezvous_relax(spins);
-        return;
-    }
-    if (++*spins % 64)
-        cpu_relax();
-    else
-        sched_yield();
-}
-
 /* {@return true if this CPU won the master role for gen (one CAS; later callers lose)} */
 static bool claim_master(struct livepatch_rendezvous *r, uint64_t gen)
 {
@@ -494,8 +463,8 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
     /* Acquire: deadline/acting/work written before generation are seen. */
     uint64_t gen = load_acquire(&r->generation);
     unsigned int spins = 0;
-    bool released = false, master = false;
-    s_time_t t0, limit, claimed = 0;
+    bool released = false;
+    s_time_t t0, limit;
 
     if (!gen || ACCESS_ONCE(c->left) == gen)
         return;                          /* flag still up from a rendezvous we already left */
@@ -513,14 +482,8 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
             released = true;
             break;
         }
-        /* The CPU that first sees everyone parked takes the master role now and stays awake,
-         * so the commit finds a running CPU instead of waking a sleeping one. */
-        if (!master && ACCESS_ONCE(r->master) != gen && all_arrived(r, gen)) {
-            master = claim_master(r, gen);
-            spins = 0;
-        }
         if (load_acquire(&r->acting) == gen) {
-            if (master || claim_master(r, gen)) {
+            if (claim_master(r, gen)) {
                 livepatch_master_act(r, gen, cpu);
                 released = true;
                 break;
@@ -542,10 +505,7 @@ noinline __attribute__((cold)) void do_livepatch_work(void)
             c->timeouts++;
             break;
         }
-        if (master)
-            master_relax(&spins, claimed);
-        else
-            rendezvous_relax(&spins);
+        rendezvous_relax(&spins);
     }
 
     if (released) {

@@ -106,8 +106,9 @@ public final class LiveActions implements AutoCloseable {
                 throw new PayloadException(Errno.EIO, "the hypervisor's records say payload '" + r.name() + "' is " + r.state()
                         + " at applied position " + r.appliedPos());
             }
-            if (0 == r.file()) {
-                throw new PayloadException(Errno.EIO, "payload '" + r.name() + "' has no kept file in the records: cannot recover it");
+            if (0 == r.file() || r.fileSize() <= 0 || r.fileSize() > org.xsplice.hypervisor.loader.PayloadLoader.MAX_SIZE) {
+                throw new PayloadException(Errno.EIO, "payload '" + r.name() + "' has no kept file in the records (0x"
+                        + Long.toHexString(r.file()) + ", " + r.fileSize() + " bytes): cannot recover it");
             }
             final byte[] file = hv.memory().read(r.file(), (int) r.fileSize());
             final LoadedPayload p;
@@ -166,7 +167,13 @@ public final class LiveActions implements AutoCloseable {
 
     /** Publishes the records as the registry and the stack are now (synchronous changes). */
     private void publish() throws IOException {
-        records.publish(records.stage(records(registry.list(), stack.applied(), stack::wasReverted)));
+        publishWithout(null);
+    }
+
+    /** As {@link #publish}, leaving payload {@code gone} (or none, when null) out. */
+    private void publishWithout(final String gone) throws IOException {
+        records.publish(records.stage(records(registry.list().stream().filter(q -> !q.name().equals(gone)).toList(),
+                stack.applied(), stack::wasReverted)));
     }
 
     /** {@return the records of {@code payloads} with {@code applied} as the applied stack} */
@@ -334,11 +341,24 @@ public final class LiveActions implements AutoCloseable {
             throw new PayloadException(Errno.EBUSY, "an action on payload '" + name + "' is in progress");
         }
         awaitIdleOrBusy();
-        registry.unload(name);
+        final LoadedPayload p = registry.get(name);
+        if (PayloadState.CHECKED != p.state()) {
+            throw new PayloadException(Errno.EBUSY, "payload '" + name + "' is " + p.state()
+                    + "; only a CHECKED payload can be unloaded (revert it first)");
+        }
+        // Records first: a supervisor that dies inside the unload leaves a payload the records
+        // no longer name (its memory is simply free to the next one), never a record of a
+        // payload whose pages were already taken away.
+        publishWithout(name);
+        try {
+            registry.unload(name);
+        } catch (final PayloadException e) {
+            publish();                            // still loaded: record it again
+            throw e;
+        }
         handles.free(name);
         stack.forget(name);
         messages.remove(name);
-        publish();
     }
 
     /** {@return why the last action on {@code name} failed, if it did} */

@@ -213,6 +213,25 @@ public final class RendezvousDriver implements AutoCloseable {
             if (gen == word.get(JAVA_LONG_UNALIGNED, 0)) {
                 break;
             }
+            // Every CPU may have left at the deadline just before the commit (this driver was
+            // descheduled between seeing them parked and storing acting): then no CPU is left
+            // to act and nothing was done. A master writes done before its own left, so done
+            // is read again after seeing every left.
+            if (!snapshotVolatile()) {
+                return EIO;
+            }
+            if (countLeft(gen) == nrCpus) {
+                if (!getLongVolatile(Rendezvous.DONE)) {
+                    return EIO;
+                }
+                if (gen != word.get(JAVA_LONG_UNALIGNED, 0)) {
+                    // Nobody is parked and nobody will act: the flag is this driver's to lower.
+                    putIntVolatile(Rendezvous.DO_WORK, 0);
+                    lastPauseNs = System.nanoTime() - parked;
+                    return EBUSY;
+                }
+                break;
+            }
             if (System.nanoTime() - masterLimit > 0) {
                 stragglers = nrCpus;
                 return ETIMEDOUT;                   // the CPUs panic at their stuck limit
@@ -346,6 +365,16 @@ public final class RendezvousDriver implements AutoCloseable {
         for (int c = 0; c < nrCpus; c++) {
             // A torn 8-byte read cannot equal gen unless every changed byte is the new one.
             if (gen == cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_ARRIVED)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private int countLeft(final long gen) {
+        int n = 0;
+        for (int c = 0; c < nrCpus; c++) {
+            if (gen == cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_LEFT)) {
                 n++;
             }
         }

@@ -21,19 +21,22 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xsplice.build.cpayload.CPayloadMaker;
+import org.xsplice.build.cpayload.CPayloadOptions;
 import org.xsplice.hv.control.ControlClient;
 import org.xsplice.hv.control.Request;
 import org.xsplice.hv.control.Response;
 import org.xsplice.hv.control.RunDirectory;
 
 /**
- * Issue 5's "patch state must not be lost": the supervisor is killed at every step of an apply
- * and of a revert ({@link CrashPoint}), on a hypervisor under its workload, and the next
- * supervisor must find a consistent state in the hypervisor: the payload listed APPLIED with
- * every one of its three functions patched in the live text, or CHECKED with none, exactly as
- * the step implies (before the commit nothing changed; from the commit on the hypervisor
- * finished the action alone); {@code xl info} answers accordingly; revert and unload work; and
- * the payload lands at the same address each time, because unload gave its memory back.
+ * Issue 5's "patch state must not be lost": the supervisor is killed at every step of an apply,
+ * a revert and a replace ({@link CrashPoint}), on a hypervisor under its workload, and the
+ * next supervisor must find a consistent state in the hypervisor: the payload listed APPLIED
+ * with every one of its three functions jumping into its text in the live text, or CHECKED
+ * with none patched, exactly as the step implies (before the commit nothing changed; from the
+ * commit on the hypervisor finished the action alone); {@code xl info} answers accordingly;
+ * revert and unload work; and the payload lands at the same address each time, because
+ * unload gave its memory back.
  */
 class CrashRecoveryTest {
     private static final long TIMEOUT_NS = 300_000_000L;
@@ -52,11 +55,15 @@ class CrashRecoveryTest {
         }
     }
 
+    /** What the armed supervisor is doing when it dies. */
+    private enum Kind {
+        APPLY, REVERT, REPLACE
+    }
+
     @Test
-    void aSupervisorKilledAtAnyStepOfAnApplyOrRevertLeavesAllOrNothingForTheNextOne() throws Exception {
+    void aSupervisorKilledAtAnyStepOfAnApplyRevertOrReplaceLeavesAllOrNothingForTheNextOne() throws Exception {
         run = new RunDirectory(tmp.resolve("run"));
         final Map<String, String> env = Map.of("XSPLICE_HV_BINARY", HvTestSupport.image().file().toString());
-        final byte[] payload = payload();
         final Response.Pong first = Supervisors.start(run, name, 2, "normal", env);
         final long pid = first.pid();
         final List<Long> addrs = new ArrayList<>();
@@ -71,17 +78,20 @@ class CrashRecoveryTest {
         try (ControlClient c = ControlClient.connect(run, name)) {
             originalExtra = extra(c);
         }
-        String textAddress = null;
+        Long crashText = null;
         long supervisor = first.supervisorPid();
         final List<String> seen = new ArrayList<>();
         for (final CrashPoint.Step step : CrashPoint.Step.values()) {
-            for (final boolean revert : new boolean[] {false, true}) {
-                final String what = (revert ? "revert" : "apply") + " killed at " + step.id();
-                if (revert) {
-                    // The healthy supervisor applies; the armed one that takes over reverts.
-                    try (ControlClient c = ControlClient.connect(run, name)) {
+            for (final Kind kind : Kind.values()) {
+                final String what = kind.name().toLowerCase(java.util.Locale.ROOT) + " killed at " + step.id();
+                // The healthy supervisor prepares what the armed one that takes over is to do.
+                try (ControlClient c = ControlClient.connect(run, name)) {
+                    if (Kind.APPLY != kind) {
                         c.call(new Request.Upload("crash", payload()), Response.PayloadStatus.class);
                         act(c, new Request.Apply("crash", TIMEOUT_NS, false));
+                    }
+                    if (Kind.REPLACE == kind) {
+                        c.call(new Request.Upload("crash_r", replacement()), Response.PayloadStatus.class);
                     }
                 }
                 kill(supervisor);
@@ -89,7 +99,7 @@ class CrashRecoveryTest {
                 armed.put("XSPLICE_CRASH_AT", step.id());
                 final Response.Pong crashing = Supervisors.start(run, name, 2, "normal", armed);
                 assertEquals(pid, crashing.pid(), "the same hypervisor throughout");
-                drive(revert);
+                drive(kind);
                 assertTrue(ProcessHandle.of(crashing.supervisorPid()).map(p -> p.onExit().completeOnTimeout(p, 20, TimeUnit.SECONDS)
                         .join().isAlive()).map(alive -> !alive).orElse(true), what + ": the supervisor halted at its crash point");
 
@@ -97,39 +107,52 @@ class CrashRecoveryTest {
                 supervisor = next.supervisorPid();
                 // Before the commit nothing changed; from the commit on the hypervisor finished it.
                 final boolean committed = step.ordinal() >= CrashPoint.Step.COMMIT.ordinal();
-                final int want = revert ? (committed ? 1 : 2) : (committed ? 2 : 1);
+                final String applied = switch (kind) {
+                    case APPLY -> committed ? "crash" : null;
+                    case REVERT -> committed ? null : "crash";
+                    case REPLACE -> committed ? "crash_r" : "crash";
+                };
                 try (ControlClient c = ControlClient.connect(run, name)) {
                     final List<Response.PayloadStatus> listed = c.call(new Request.ListPayloads(), Response.PayloadList.class).payloads();
-                    assertEquals(1, listed.size(), what + ": " + listed);
-                    assertEquals(want, listed.getFirst().state(), what + ": " + listed.getFirst());
-                    assertEquals(0, listed.getFirst().rc(), what + ": " + listed.getFirst());
+                    assertEquals(Kind.REPLACE == kind ? 2 : 1, listed.size(), what + ": " + listed);
+                    for (final Response.PayloadStatus s : listed) {
+                        assertEquals(s.name().equals(applied) ? 2 : 1, s.state(), what + ": " + s);
+                        assertEquals(0, s.rc(), what + ": " + s);
+                    }
+                    final Map<String, Long> text = textAddresses(c);
+                    if (null == crashText) {
+                        crashText = text.get("crash");
+                    }
+                    assertEquals(crashText, text.get("crash"), what + ": the payload was loaded where the first one was (area freed)");
                     for (int i = 0; i < FUNCS.size(); i++) {
                         final byte[] now = live(pid, addrs.get(i), 9);
-                        if (2 == want) {
-                            assertTrue(patched(original.get(i), now), what + ": " + FUNCS.get(i) + " is patched");
-                        } else {
+                        if (null == applied) {
                             assertArrayEquals(original.get(i), now, what + ": " + FUNCS.get(i) + " is not patched");
+                        } else {
+                            // Every function jumps into the one applied payload's text, none elsewhere.
+                            final long target = jumpTarget(original.get(i), addrs.get(i), now);
+                            final long at = text.get(applied);
+                            assertTrue(target >= at && target < at + 4096, what + ": " + FUNCS.get(i) + " jumps to 0x"
+                                    + Long.toHexString(target) + ", not into " + applied + " at 0x" + Long.toHexString(at));
                         }
                     }
-                    assertEquals(2 == want ? "-soaked" : originalExtra, extra(c), what + ": xl info answers");
-                    final String at = textAddress(c);
-                    if (null == textAddress) {
-                        textAddress = at;
-                    }
-                    assertEquals(textAddress, at, what + ": the payload was loaded where the first one was (area freed)");
-                    if (2 == want) {
-                        act(c, new Request.Revert("crash", TIMEOUT_NS));
+                    assertEquals(null == applied ? originalExtra : "crash".equals(applied) ? "-soaked" : "-replaced", extra(c),
+                            what + ": xl info answers");
+                    if (null != applied) {
+                        act(c, new Request.Revert(applied, TIMEOUT_NS));
                         for (int i = 0; i < FUNCS.size(); i++) {
                             assertArrayEquals(original.get(i), live(pid, addrs.get(i), 9), what + ": " + FUNCS.get(i) + " reverted");
                         }
                     }
-                    c.call(new Request.Unload("crash"), Response.Done.class);
+                    for (final Response.PayloadStatus s : listed) {
+                        c.call(new Request.Unload(s.name()), Response.Done.class);
+                    }
                     assertTrue(c.call(new Request.ListPayloads(), Response.PayloadList.class).payloads().isEmpty(), what);
                 }
-                seen.add(what + " -> " + (2 == want ? "APPLIED" : "CHECKED"));
+                seen.add(what + " -> " + (null == applied ? "none applied" : applied + " applied"));
             }
         }
-        assertEquals(2 * CrashPoint.Step.values().length, seen.size());
+        assertEquals(Kind.values().length * CrashPoint.Step.values().length, seen.size());
         System.out.println("crash recovery: " + String.join("; ", seen));
 
         // Finally a supervisor in this process takes over and sees the whole payload area free.
@@ -144,14 +167,16 @@ class CrashRecoveryTest {
         }
     }
 
-    /** Through the armed supervisor: uploads and applies, or reverts; the supervisor dies on the way. */
-    private void drive(final boolean revert) throws Exception {
+    /** Through the armed supervisor: uploads and applies, reverts, or replaces; the supervisor dies on the way. */
+    private void drive(final Kind kind) throws Exception {
         try (ControlClient c = ControlClient.connect(run, name)) {
-            if (revert) {
-                act(c, new Request.Revert("crash", TIMEOUT_NS));
-            } else {
-                c.call(new Request.Upload("crash", payload()), Response.PayloadStatus.class);
-                act(c, new Request.Apply("crash", TIMEOUT_NS, false));
+            switch (kind) {
+                case APPLY -> {
+                    c.call(new Request.Upload("crash", payload()), Response.PayloadStatus.class);
+                    act(c, new Request.Apply("crash", TIMEOUT_NS, false));
+                }
+                case REVERT -> act(c, new Request.Revert("crash", TIMEOUT_NS));
+                case REPLACE -> act(c, new Request.Replace("crash_r", TIMEOUT_NS));
             }
         } catch (final IOException e) {
             // The supervisor halted while answering: expected, its death is checked by the caller.
@@ -179,6 +204,7 @@ class CrashRecoveryTest {
     }
 
     private byte[] payloadBytes;
+    private byte[] replacementBytes;
 
     private byte[] payload() throws IOException {
         if (null == payloadBytes) {
@@ -187,10 +213,26 @@ class CrashRecoveryTest {
         return payloadBytes;
     }
 
-    /** A jump was written at the function's start, or after its ENDBR64. */
-    private static boolean patched(final byte[] original, final byte[] now) {
+    /** The same three functions patched by other code (REPLACE needs a payload built on the hypervisor). */
+    private byte[] replacement() throws IOException {
+        if (null == replacementBytes) {
+            payload();
+            final Path src = tmp.resolve("hv_versions_r.c");
+            Files.writeString(src, Files.readString(tmp.resolve("hv_versions.c")).replace("-soaked", "-replaced")
+                    .replace("soak_", "repl_"));
+            final Path out = tmp.resolve("hv_versions_r.livepatch");
+            CPayloadMaker.make(new CPayloadOptions(src, HvTestSupport.image().file(), out, Optional.empty(), List.of()));
+            replacementBytes = Files.readAllBytes(out);
+        }
+        return replacementBytes;
+    }
+
+    /** {@return where the jump written at the function's start (or after its ENDBR64) goes} */
+    private static long jumpTarget(final byte[] original, final long addr, final byte[] now) {
         final int at = (original[0] & 0xff) == 0xf3 && original[1] == 0x0f && original[2] == 0x1e && (original[3] & 0xff) == 0xfa ? 4 : 0;
-        return (now[at] & 0xff) == 0xe9 && !java.util.Arrays.equals(original, now);
+        assertEquals(0xe9, now[at] & 0xff, "a jmp rel32 at 0x" + Long.toHexString(addr + at));
+        final int rel = (now[at + 1] & 0xff) | (now[at + 2] & 0xff) << 8 | (now[at + 3] & 0xff) << 16 | now[at + 4] << 24;
+        return addr + at + 5 + rel;
     }
 
     /** Reads the hypervisor's live text directly, not through any supervisor. */
@@ -216,13 +258,17 @@ class CrashRecoveryTest {
                 .findFirst().orElseThrow().value();
     }
 
-    /** The payload's text address as debug key 'x' prints it. */
-    private static String textAddress(final ControlClient c) throws Exception {
+    /** {@return each payload's text address, as debug key 'x' prints it} */
+    private static Map<String, Long> textAddresses(final ControlClient c) throws Exception {
         c.call(new Request.Dmesg(true), Response.Text.class);
         c.call(new Request.DebugKeys("x"), Response.Done.class);
         final String dump = c.call(new Request.Dmesg(false), Response.Text.class).text();
-        final Matcher m = Pattern.compile("name=crash state=\\S+ (0x[0-9a-f]+)").matcher(dump);
-        assertTrue(m.find(), dump);
-        return m.group(1);
+        final Matcher m = Pattern.compile("name=(\\S+) state=\\S+ 0x([0-9a-f]+)").matcher(dump);
+        final Map<String, Long> out = new HashMap<>();
+        while (m.find()) {
+            out.put(m.group(1), Long.parseUnsignedLong(m.group(2), 16));
+        }
+        assertTrue(out.containsKey("crash"), dump);
+        return out;
     }
 }

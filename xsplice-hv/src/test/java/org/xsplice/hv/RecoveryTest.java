@@ -110,7 +110,7 @@ class RecoveryTest {
     }
 
     @Test
-    void memoryThatIsNotTheRecordedPayloadAndARecordTableThatIsNotOneAreRefused() throws Exception {
+    void memoryThatIsNotTheRecordedPayloadAndARecordTableThatIsNotOneAreRefusedAndPagesAreProtectedAgain() throws Exception {
         hv = HvTestSupport.start(dir, HvTestSupport.uniqueName("refuse"), 2, "normal");
         payloads = new LivePayloads(hv);
         final LoadedPayload p = payloads.actions().upload("hello_world", make("hello_world", Optional.empty()));
@@ -134,8 +134,14 @@ class RecoveryTest {
         assertTrue(bad.getMessage().contains("patch records at 0x" + Long.toHexString(table) + ": bad magic"), bad.getMessage());
         hv.memory().writeLong(table, magic);
 
+        // A supervisor that died inside an unload may have taken the pages away already: the
+        // next one sets them again, so the payload's code runs when applied.
+        hv.protect(p.base(), p.size(), 0);
         payloads = new LivePayloads(hv);
         assertEquals(PayloadState.CHECKED, payloads.registry().get("hello_world").state());
+        act("hello_world", true);
+        assertEquals("Hello World", new Hypercalls(hv, 0).extraVersion());
+        act("hello_world", false);
         payloads.actions().unload("hello_world");
     }
 }

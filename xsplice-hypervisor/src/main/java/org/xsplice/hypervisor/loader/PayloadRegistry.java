@@ -193,8 +193,9 @@ public final class PayloadRegistry {
      * Takes back a payload a previous owner of the hypervisor loaded (restart recovery): links
      * {@code file} again at {@code base}, reserves its block and the kept file's, and checks
      * that the hypervisor's memory holds exactly the re-linked text and read-only data (the
-     * writable data has legitimately changed since). Nothing is written to the hypervisor; the
-     * caller publishes the regions of every adopted payload afterwards.
+     * writable data has legitimately changed since), and sets its page permissions again.
+     * Nothing else is written to the hypervisor; the caller publishes the regions of every
+     * adopted payload afterwards.
      *
      * @param kept  where the file lies in the payload area
      * @param file  its bytes, read from there
@@ -216,6 +217,16 @@ public final class PayloadRegistry {
             if (!done) {
                 area.free(p.base());
             }
+        }
+        // The page permissions are set again: a supervisor that died inside an unload may have
+        // taken them away already.
+        try {
+            protect(p);
+            port.protect(kept.address(), area.blockSize(kept.address()), PagePermission.RO);
+        } catch (final IOException e) {
+            area.free(kept.address());
+            area.free(p.base());
+            throw new PayloadException(Errno.EIO, "protecting payload '" + name + "' again: " + e.getMessage(), e);
         }
         final LoadedPayload adopted = p.withState(state, rc);
         payloads.put(name, adopted);

@@ -5,7 +5,10 @@
  * image, so symbol values are run-time addresses) and checks the symbol's size against the
  * layout it expects: a size mismatch means the two sides were built from different headers.
  * It reads and writes them through /proc/PID/mem (pread/pwrite; a write goes through even to
- * read-only pages, so no text page is ever writable inside the process).
+ * read-only pages, so no text page is ever writable inside the process). The supervisor
+ * plans and stages; the hypervisor's text is changed by the hypervisor's own master CPU
+ * (livepatch_master_act), likewise through its own /proc/self/mem, and the patch state lives
+ * here (livepatch_state), so a supervisor that dies loses nothing.
  *
  * Ordering: a pwrite/pread on /proc/PID/mem takes the target's mmap lock (a locked
  * instruction on x86, i.e. a full barrier) and copies with ordinary stores, so two pwrites
@@ -80,11 +83,13 @@ struct xsplice_ctl {
  * A CPU waits for release until the deadline unless acting == gen; once acting it waits up
  * to stuck_limit_ns (0: 2 s) for the master and then panics (a master that hangs).
  *
- * Entry points for work on the master while every CPU is parked (hooks: struct livepatch_step):
- * livepatch_master_act() is the only caller of livepatch_run_work(); anything else that
- * must run with the world stopped goes between the Dekker check and the publication, takes
- * its arguments from struct livepatch_work (pad[] is reserved for such slots), must neither
- * allocate nor block, and reports a negative errno through the same rc.
+ * Entry points for work on the master while every CPU is parked: livepatch_master_act() is
+ * the only caller of livepatch_run_work() and, when the work list has hook steps
+ * (struct livepatch_step, below), of livepatch_run_steps(); anything else that must run with
+ * the world stopped goes between the Dekker check and the publication, takes its arguments
+ * from struct livepatch_work (pad[] is reserved for such slots), and reports a negative
+ * errno through the same rc. Hooks are payload code: they must not block (the parked CPUs
+ * panic after stuck_limit_ns).
  */
 #define LIVEPATCH_CPU_ACTION_NONE   0
 #define LIVEPATCH_CPU_ACTION_UCODE  1   /* each CPU sets cpu[i].ucode_rev = ucode_rev */

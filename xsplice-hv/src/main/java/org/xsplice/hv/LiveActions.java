@@ -95,6 +95,10 @@ public final class LiveActions implements AutoCloseable {
         final List<PatchRecord> byPosition = recorded.stream().filter(r -> r.appliedPos() > 0)
                 .sorted(java.util.Comparator.comparingInt(PatchRecord::appliedPos)).toList();
         final List<LoadedPayload> out = new ArrayList<>();
+        // Bytes some applied payload's patch owns: a later payload may patch an earlier one's
+        // function, so those bytes of the earlier one's text legitimately differ from its file.
+        final java.util.function.LongPredicate patched = a -> byPosition.stream().flatMap(r -> r.funcs().stream())
+                .anyMatch(f -> f.applied() && a >= f.patchAddr() && a < f.patchAddr() + f.length());
         for (int i = 0; i < byPosition.size(); i++) {
             if (byPosition.get(i).appliedPos() != i + 1) {
                 throw new PayloadException(Errno.EIO, "the hypervisor's records give payload '" + byPosition.get(i).name()
@@ -113,7 +117,8 @@ public final class LiveActions implements AutoCloseable {
             final byte[] file = hv.memory().read(r.file(), (int) r.fileSize());
             final LoadedPayload p;
             try {
-                p = registry.adopt(r.name(), new PayloadRegistry.KeptFile(r.file(), r.fileSize()), file, r.base(), r.state(), r.rc());
+                p = registry.adopt(r.name(), new PayloadRegistry.KeptFile(r.file(), r.fileSize()), file, r.base(), r.state(), r.rc(),
+                        patched);
             } catch (final PayloadException e) {
                 throw new PayloadException(Errno.EIO, "recovering payload '" + r.name() + "' from the hypervisor's records: "
                         + e.getMessage(), e);

@@ -88,8 +88,9 @@ public final class LivePayloads implements AutoCloseable {
     }
 
     /**
-     * Waits until no rendezvous is in flight: a committed one until its master is done, an
-     * uncommitted one until its deadline passed and every parked CPU left; then lowers a flag
+     * Waits until no rendezvous is in flight: a committed one until no CPU is parked for it (its
+     * master is done), an uncommitted one until its deadline passed and every parked CPU left;
+     * then lowers a flag
      * a dead driver left raised (each CPU would otherwise pass through the slow path at every
      * exit, returning at once).
      */
@@ -99,9 +100,11 @@ public final class LivePayloads implements AutoCloseable {
         final RendezvousBlock block = hv.rendezvous();
         for (;;) {
             final long gen = block.generation();
+            // Committed: busy while a CPU is parked (the master is one until it is done; if every CPU
+            // had left before the commit took, nobody acts and nothing is parked). Not committed:
+            // busy until the deadline, after which no CPU parks or stays for this generation.
             final boolean committed = gen == hv.memory().readLong(base + HvLayout.Rendezvous.ACTING);
-            boolean busy = committed ? gen != block.done()
-                    : System.nanoTime() - hv.memory().readLong(base + HvLayout.Rendezvous.DEADLINE) < 0;
+            boolean busy = !committed && System.nanoTime() - hv.memory().readLong(base + HvLayout.Rendezvous.DEADLINE) < 0;
             for (int c = 0; c < block.cpus() && !busy; c++) {
                 final RendezvousBlock.CpuState s = block.cpu(c);
                 busy = gen == s.arrived() && gen != s.left();

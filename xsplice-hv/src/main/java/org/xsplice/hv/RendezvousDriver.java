@@ -361,20 +361,19 @@ public final class RendezvousDriver implements AutoCloseable {
     }
 
     private int countArrived(final long gen) {
-        int n = 0;
-        for (int c = 0; c < nrCpus; c++) {
-            // A torn 8-byte read cannot equal gen unless every changed byte is the new one.
-            if (gen == cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_ARRIVED)) {
-                n++;
-            }
-        }
-        return n;
+        return count(gen, Rendezvous.CPU_ARRIVED);
     }
 
     private int countLeft(final long gen) {
+        return count(gen, Rendezvous.CPU_LEFT);
+    }
+
+    /** {@return how many CPUs' {@code field} (in the last snapshot) equals {@code gen}} */
+    private int count(final long gen, final long field) {
         int n = 0;
         for (int c = 0; c < nrCpus; c++) {
-            if (gen == cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + Rendezvous.CPU_LEFT)) {
+            // A torn 8-byte read cannot equal gen unless every changed byte is the new one.
+            if (gen == cpus.get(JAVA_LONG_UNALIGNED, Rendezvous.CPU_SIZE * c + field)) {
                 n++;
             }
         }

@@ -144,4 +144,30 @@ class RecoveryTest {
         act("hello_world", false);
         payloads.actions().unload("hello_world");
     }
+
+    @Test
+    void aSupervisorThatDiedAfterALateCommitLeavesNothingForTheNextOneToWaitFor() throws Exception {
+        hv = HvTestSupport.start(dir, HvTestSupport.uniqueName("latecommit"), 2, "normal");
+        final RendezvousBlock r = hv.rendezvous();
+        final long gen = r.generation() + 1;
+        r.request(gen, System.nanoTime() + 10_000_000L, HvLayout.Rendezvous.CPU_ACTION_NONE, 0);
+        hv.kickAll();
+        final long limit = System.nanoTime() + 2_000_000_000L;
+        for (int c = 0; c < 2; c++) {
+            while (r.cpu(c).left() != gen && System.nanoTime() < limit) {
+                Thread.sleep(1);
+            }
+            assertEquals(gen, r.cpu(c).left(), "CPU" + c + " left at the deadline");
+        }
+        // The dead driver's last word: a commit nobody was parked to see, the flag still up.
+        r.commit(gen);
+        final long t0 = System.nanoTime();
+        payloads = new LivePayloads(hv);
+        assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "nothing to wait for");
+        assertEquals(0, hv.memory().readInt(hv.rendezvousAddress() + HvLayout.Rendezvous.DO_WORK), "the flag is down");
+        payloads.actions().upload("hello_world", make("hello_world", Optional.empty()));
+        assertEquals(PayloadState.APPLIED, act("hello_world", true).state());
+        assertEquals(PayloadState.CHECKED, act("hello_world", false).state());
+        payloads.actions().unload("hello_world");
+    }
 }

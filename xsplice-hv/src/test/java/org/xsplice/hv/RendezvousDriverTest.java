@@ -154,6 +154,37 @@ class RendezvousDriverTest {
         assertTrue(hv.isRunning());
     }
 
+    @Test
+    void aCommitThatComesAfterEveryCpuLeftAtTheDeadlineIsEbusyAtOnceAndChangesNothing() throws Exception {
+        hv = HvTestSupport.start(dir, HvTestSupport.uniqueName("late"), 2, "normal");
+        final long changeset = hv.image().symbols().lookup("xen_changeset").orElseThrow().address();
+        final byte[] before = hv.memory().read(changeset, 5);
+        final byte[] jmpSelf = {(byte) 0xe9, (byte) 0xfb, (byte) 0xff, (byte) 0xff, (byte) 0xff};
+        final PatchRecords records = new PatchRecords(hv);
+        final long table = records.published();
+        final long work = records.stageWork(List.of(new TextWrite("xen_changeset", "t", changeset, before, jmpSelf, jmpSelf, true)),
+                records.stage(List.of()));
+        try (RendezvousDriver d = new RendezvousDriver(hv)) {
+            final long t0 = System.nanoTime();
+            // The driver is held past the 20 ms deadline between seeing everyone parked and
+            // committing (as a descheduled one would be): every CPU has left, nobody may act.
+            final int rc = d.run(20_000_000L, Rendezvous.CPU_ACTION_NONE, 0, work, parked -> {
+                try {
+                    Thread.sleep(100);
+                } catch (final InterruptedException e) {
+                    return -4;
+                }
+                return 0;
+            });
+            assertEquals(RendezvousDriver.EBUSY, rc);
+            assertTrue(System.nanoTime() - t0 < RendezvousDriver.MASTER_LIMIT_NS / 3, "answered without waiting for a master");
+        }
+        assertArrayEquals(before, hv.memory().read(changeset, 5));
+        assertEquals(table, records.published(), "nothing published");
+        assertEquals(0, hv.memory().readInt(hv.rendezvousAddress() + Rendezvous.DO_WORK), "the flag is down");
+        assertTrue(hv.isRunning());
+    }
+
     private static byte[] jmp(final long from, final long to) {
         final int rel = (int) (to - (from + 5));
         return new byte[] {(byte) 0xe9, (byte) rel, (byte) (rel >> 8), (byte) (rel >> 16), (byte) (rel >> 24)};

@@ -197,20 +197,22 @@ public final class PayloadRegistry {
      * Nothing else is written to the hypervisor; the caller publishes the regions of every
      * adopted payload afterwards.
      *
-     * @param kept  where the file lies in the payload area
-     * @param file  its bytes, read from there
+     * @param kept    where the file lies in the payload area
+     * @param file    its bytes, read from there
+     * @param patched the addresses an applied payload's patch owns (a later payload may patch
+     *                this one's functions): their live bytes are not compared
      * @return the payload in {@code state} with {@code rc}
      * @throws PayloadException the loader's refusal, EINVAL when a block is not free, EIO when
      *                          memory differs from the re-linked image (naming the address)
      */
     public synchronized LoadedPayload adopt(final String name, final KeptFile kept, final byte[] file, final long base,
-                                            final PayloadState state, final int rc) {
+                                            final PayloadState state, final int rc, final java.util.function.LongPredicate patched) {
         final LinkedPayload linked = loader.linkAt(name, file, List.copyOf(payloads.values()), area, base);
         final LoadedPayload p = linked.payload();
         boolean done = false;
         try {
-            checkImage(p, linked.image(), p.textAddr(), p.rwAddr() - p.textAddr());
-            checkImage(p, linked.image(), p.roAddr(), p.base() + p.size() - p.roAddr());
+            checkImage(p, linked.image(), p.textAddr(), p.rwAddr() - p.textAddr(), patched);
+            checkImage(p, linked.image(), p.roAddr(), p.base() + p.size() - p.roAddr(), patched);
             area.reserve(kept.address(), kept.size());
             done = true;
         } finally {
@@ -236,13 +238,19 @@ public final class PayloadRegistry {
         return adopted;
     }
 
-    private void checkImage(final LoadedPayload p, final byte[] image, final long from, final long length) {
+    private void checkImage(final LoadedPayload p, final byte[] image, final long from, final long length,
+                            final java.util.function.LongPredicate patched) {
         if (length <= 0) {
             return;
         }
         final byte[] live = loader.target().read(from, (int) length);
         final int off = (int) (from - p.base());
-        final int at = java.util.Arrays.mismatch(live, 0, live.length, image, off, off + (int) length);
+        int at = -1;
+        for (int i = 0; i < live.length && at < 0; i++) {
+            if (live[i] != image[off + i] && !patched.test(from + i)) {
+                at = i;
+            }
+        }
         if (at >= 0) {
             throw new PayloadException(Errno.EIO, "payload '" + p.name() + "' linked again at 0x" + Long.toHexString(p.base())
                     + " differs from the hypervisor's memory at 0x" + Long.toHexString(from + at) + " (memory 0x"

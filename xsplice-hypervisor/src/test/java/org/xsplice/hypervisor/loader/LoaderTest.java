@@ -1,11 +1,13 @@
 package org.xsplice.hypervisor.loader;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -249,5 +251,62 @@ class LoaderTest {
         a.free(0x101000);
         a.free(0x103000);
         assertEquals(Map.of(0x100000L, 16 * AreaAllocator.PAGE), a.freeRanges());
+    }
+
+    @Test
+    void adoptLinksAgainAtTheRecordedBaseAndComparesWithMemoryExceptWhatAPatchOwns() throws IOException {
+        port = new RecordingPort(hv.target);
+        final PayloadRegistry first = new PayloadRegistry(new PayloadLoader(hv.target), port, true);
+        final byte[] bytes = hv.payload("hello");
+        final LoadedPayload p = first.upload("hello", bytes);
+        final PayloadRegistry.KeptFile kept = first.keptFile("hello").orElseThrow();
+        assertArrayEquals(bytes, Arrays.copyOf(port.images.get(kept.address()), bytes.length), "the file is kept in the area");
+        // A later payload's patch in hello's text: the byte in memory no longer matches the file.
+        final long at = p.textAddr() + 1;
+        port.images.get(p.base())[(int) (at - p.base())] ^= 0x55;
+        final HypervisorTarget memory = new HypervisorTarget() {
+            @Override
+            public org.xsplice.elf.BuildId buildId() {
+                return hv.target.buildId();
+            }
+
+            @Override
+            public org.xsplice.hypervisor.symbols.SymbolTable symbols() {
+                return hv.target.symbols();
+            }
+
+            @Override
+            public byte[] read(final long address, final int length) {
+                // The payload area from what the port wrote, the hypervisor's own text from its image.
+                final Map.Entry<Long, byte[]> e = port.images.floorEntry(address);
+                if (null == e || address + length > e.getKey() + e.getValue().length) {
+                    return hv.target.read(address, length);
+                }
+                final int off = (int) (address - e.getKey());
+                return Arrays.copyOfRange(e.getValue(), off, off + length);
+            }
+
+            @Override
+            public long areaStart() {
+                return hv.target.areaStart();
+            }
+
+            @Override
+            public long areaSize() {
+                return hv.target.areaSize();
+            }
+        };
+        final PayloadRegistry second = new PayloadRegistry(new PayloadLoader(memory), port, true);
+        final PayloadException e = assertThrows(PayloadException.class,
+                () -> second.adopt("hello", kept, bytes, p.base(), PayloadState.APPLIED, 0, a -> false));
+        assertEquals(Errno.EIO, e.errno());
+        assertTrue(e.getMessage().contains("differs from the hypervisor's memory at 0x" + Long.toHexString(at)), e.getMessage());
+        assertEquals(Map.of(hv.target.areaStart(), hv.target.areaSize()), second.area().freeRanges(), "a refusal reserves nothing");
+
+        final LoadedPayload q = second.adopt("hello", kept, bytes, p.base(), PayloadState.APPLIED, 0, a -> a == at);
+        assertEquals(p.base(), q.base());
+        assertEquals(PayloadState.APPLIED, q.state());
+        assertEquals(first.area().usedBlocks(), second.area().usedBlocks(), "the same blocks, taken back");
+        assertEquals(kept, second.keptFile("hello").orElseThrow());
     }
 }

@@ -45,6 +45,13 @@ _Static_assert(sizeof(struct livepatch_fstate) == 48, "fstate layout");
 _Static_assert(sizeof(struct livepatch_record) == 256, "record layout");
 _Static_assert(offsetof(struct livepatch_record, applied_pos) == 224, "record layout");
 _Static_assert(sizeof(struct livepatch_record_table) == 64, "record table layout");
+_Static_assert(sizeof(struct livepatch_step) == 32, "step layout");
+_Static_assert(sizeof(struct livepatch_handle_fstate) == 96, "handle fstate layout");
+_Static_assert(sizeof(struct livepatch_handle) == 64, "handle layout");
+
+/* Non-zero only on the master's thread while it runs an action hook: the one time the hook
+ * API may patch (thread-local, so a pre/post hook on the control thread never sees it). */
+static __thread int livepatch_in_action_hook;
 _Static_assert(64 + 128 * LIVEPATCH_WORK_MAX <= XSPLICE_WORK_SIZE, "work list fits its buffer");
 _Static_assert(XSPLICE_STATE_OFFSET + XSPLICE_WORK_SIZE + 2 * XSPLICE_TABLE_SIZE == XSPLICE_META_SIZE, "meta region");
 
@@ -173,6 +180,222 @@ int livepatch_run_work(const struct livepatch_work *w, int64_t *failed)
     return 0;
 }
 
+/* Only code in the payload area is called, as for the control mailbox's CALL op. */
+static bool in_payload_area(uint64_t fn)
+{
+    uint64_t area = (uint64_t)(uintptr_t)xsplice_payload_area;
+
+    return fn >= area && fn < area + PAYLOAD_AREA_SIZE;
+}
+
+static struct livepatch_handle_fstate *handle_fstate(uint64_t handle, uint32_t k)
+{
+    const struct livepatch_handle *h = (const struct livepatch_handle *)(uintptr_t)handle;
+
+    return &((struct livepatch_handle_fstate *)(uintptr_t)h->fstate)[k];
+}
+
+/* The function k of step s is its write from + k when applying, to - 1 - k when reverting. */
+static uint32_t step_write(const struct livepatch_step *s, uint32_t k)
+{
+    return s->apply ? s->from + k : s->to - 1 - k;
+}
+
+/* Sets every fstate of the steps' handles to what it was before the action. */
+static void restore_states(const struct livepatch_step *st, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        if (!st[i].handle || st[i].kind == LIVEPATCH_STEP_CALL)
+            continue;
+        for (uint32_t k = 0; k < st[i].to - st[i].from; k++)
+            handle_fstate(st[i].handle, k)->applied = st[i].apply ? LIVEPATCH_FUNC_NOT_APPLIED : LIVEPATCH_FUNC_APPLIED;
+    }
+}
+
+/* The default action of one payload: compare, write, and keep its handle's fstate current. */
+static int run_writes(const struct livepatch_work *w, const struct livepatch_step *s, int64_t *failed)
+{
+    for (uint32_t i = s->from; i < s->to; i++) {
+        const struct livepatch_write *x = &w->write[i];
+        if ((x->flags & LIVEPATCH_WRITE_CHECK_LIVE) && memcmp((const void *)(uintptr_t)x->addr, x->expect, x->len)) {
+            *failed = i;
+            return -ESTALE;
+        }
+    }
+    for (uint32_t i = s->from; i < s->to; i++) {
+        const struct livepatch_write *x = &w->write[i];
+        ssize_t r = pwrite(self_mem_fd, x->bytes, x->len, (off_t)x->addr);
+        if (r != (ssize_t)x->len) {
+            *failed = i;
+            return r < 0 ? -errno : -EIO;
+        }
+    }
+    if (s->handle) {
+        for (uint32_t k = 0; k < s->to - s->from; k++) {
+            struct livepatch_handle_fstate *f = handle_fstate(s->handle, k);
+            if (s->apply)
+                memcpy(f->insn_buffer, w->write[step_write(s, k)].expect, w->write[step_write(s, k)].len);
+            f->applied = s->apply ? LIVEPATCH_FUNC_APPLIED : LIVEPATCH_FUNC_NOT_APPLIED;
+        }
+    }
+    return 0;
+}
+
+/*
+ * An apply/revert action hook (Xen: data->hooks.apply.action in livepatch_do_action), then
+ * Xen's was_action_consistent, stricter: every function must agree with the hook's result
+ * both in the text and in its fstate. Xen panics on a disagreement; here it is -EINVAL and
+ * the caller undoes the action.
+ */
+static int run_action_hook(const struct livepatch_work *w, const struct livepatch_step *s, int64_t *failed,
+                           int64_t *hook_rc)
+{
+    int rc;
+
+    livepatch_in_action_hook = 1;
+    rc = ((int (*)(void *))(uintptr_t)s->fn)((void *)(uintptr_t)s->handle);
+    livepatch_in_action_hook = 0;
+    *hook_rc = rc;
+    for (uint32_t k = 0; k < s->to - s->from; k++) {
+        const struct livepatch_write *x = &w->write[step_write(s, k)];
+        bool took = !memcmp((const void *)(uintptr_t)x->addr, x->bytes, x->len);
+        bool kept = !memcmp((const void *)(uintptr_t)x->addr, x->expect, x->len);
+        bool applied = handle_fstate(s->handle, k)->applied == LIVEPATCH_FUNC_APPLIED;
+        if (!(rc ? kept : took) || applied != ((s->apply != 0) == (rc == 0))) {
+            *failed = step_write(s, k);
+            return -EINVAL;
+        }
+    }
+    return rc > 0 ? -EINVAL : rc;
+}
+
+/*
+ * A work list with hook steps (see include/public/xsplice.h, "Hook steps"), all or nothing
+ * as livepatch_run_work: on any failure every range is restored newest first and every
+ * handle's state set back. Hooks run here, on the master, with every other CPU parked.
+ */
+static int livepatch_run_steps(const struct livepatch_work *w, int64_t *failed, uint32_t *step_failed,
+                               int64_t *hook_rc)
+{
+    const struct livepatch_step *st = (const struct livepatch_step *)(uintptr_t)w->steps;
+    uint64_t n = w->nr_steps;
+    int64_t last = -1;
+    int rc = 0;
+
+    *failed = -1;
+    if (n > LIVEPATCH_STEPS_MAX || w->nr > LIVEPATCH_WORK_MAX || self_mem_fd < 0)
+        return -EINVAL;
+    for (uint64_t i = 0; i < n; i++) {
+        const struct livepatch_step *s = &st[i];
+        if (s->from > s->to || s->to > w->nr || (s->kind != LIVEPATCH_STEP_WRITES && !in_payload_area(s->fn))
+            || (s->kind == LIVEPATCH_STEP_ACTION && !s->handle) || (s->handle && !in_payload_area(s->handle))) {
+            *step_failed = (uint32_t)i + 1;
+            return -EINVAL;
+        }
+    }
+    for (uint64_t i = 0; i < w->nr; i++) {
+        if (!w->write[i].len || w->write[i].len > LIVEPATCH_WRITE_MAX) {
+            *failed = (int64_t)i;
+            return -EINVAL;
+        }
+        if (!writable_range(w->write[i].addr, w->write[i].len)) {
+            *failed = (int64_t)i;
+            return -EFAULT;
+        }
+    }
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        const struct livepatch_step *s = &st[i];
+        switch (s->kind) {
+        case LIVEPATCH_STEP_WRITES:
+            rc = run_writes(w, s, failed);
+            if (rc) {
+                /* Undo up to the range that failed (a short write may have changed part of
+                 * it); after -ESTALE nothing of this step was written, and the bytes someone
+                 * else put there stay. */
+                int64_t upto = rc == -ESTALE ? (int64_t)s->from - 1 : *failed;
+                if (upto > last)
+                    last = upto;
+                continue;
+            }
+            break;
+        case LIVEPATCH_STEP_CALL:
+            ((void (*)(void))(uintptr_t)s->fn)();
+            break;
+        case LIVEPATCH_STEP_ACTION:
+            rc = run_action_hook(w, s, failed, hook_rc);
+            if (rc)
+                *step_failed = (uint32_t)i + 1;
+            break;
+        default:
+            *step_failed = (uint32_t)i + 1;
+            rc = -EINVAL;
+        }
+        if (s->to > s->from && (int64_t)s->to - 1 > last)
+            last = (int64_t)s->to - 1;
+    }
+    if (!rc) {
+        for (uint64_t i = 0; i < w->nr; i++) {
+            const struct livepatch_write *x = &w->write[i];
+            if (memcmp((const void *)(uintptr_t)x->addr, x->fin, x->len)) {
+                *failed = (int64_t)i;
+                rc = -EIO;
+                break;
+            }
+        }
+    }
+    if (rc) {
+        restore_writes(w, last);
+        restore_states(st, n);
+    }
+    return rc;
+}
+
+/*
+ * The hypervisor API for action hooks (Xen: common_livepatch_apply/revert): patch or restore
+ * one function of the payload and update its state. Valid only inside an apply/revert action
+ * hook, on the master with every other CPU parked: -EPERM anywhere else. Applying an applied
+ * function, or reverting one that is not applied, changes nothing and returns 0.
+ */
+static int hook_api_check(const struct livepatch_handle_fstate *state)
+{
+    if (!livepatch_in_action_hook)
+        return -EPERM;
+    if (!state || !state->len || state->len > LIVEPATCH_WRITE_MAX)
+        return -EINVAL;
+    return writable_range(state->patch_addr, state->len) ? 0 : -EFAULT;
+}
+
+int common_livepatch_apply(const void *func, struct livepatch_handle_fstate *state)
+{
+    int rc = hook_api_check(state);
+    ssize_t n;
+
+    (void)func;
+    if (rc || state->applied == LIVEPATCH_FUNC_APPLIED)
+        return rc;
+    memcpy(state->insn_buffer, (const void *)(uintptr_t)state->patch_addr, state->len);
+    n = pwrite(self_mem_fd, state->patch, state->len, (off_t)state->patch_addr);
+    if (n != (ssize_t)state->len)
+        return n < 0 ? -errno : -EIO;
+    state->applied = LIVEPATCH_FUNC_APPLIED;
+    return 0;
+}
+
+int common_livepatch_revert(const void *func, struct livepatch_handle_fstate *state)
+{
+    int rc = hook_api_check(state);
+    ssize_t n;
+
+    (void)func;
+    if (rc || state->applied != LIVEPATCH_FUNC_APPLIED)
+        return rc;
+    n = pwrite(self_mem_fd, state->insn_buffer, state->len, (off_t)state->patch_addr);
+    if (n != (ssize_t)state->len)
+        return n < 0 ? -errno : -EIO;
+    state->applied = LIVEPATCH_FUNC_NOT_APPLIED;
+    return 0;
+}
+
 /*
  * The master's part of a committed rendezvous (Xen: the master branch of
  * livepatch_do_action's rendezvous). Everything after the driver's commit happens here, so a
@@ -182,6 +405,8 @@ static void livepatch_master_act(struct livepatch_rendezvous *r, uint64_t gen, u
 {
     s_time_t t0 = NOW();
     int64_t failed = -1;
+    int64_t hook_rc = 0;
+    uint32_t step_failed = 0;
     int rc = 0;
 
     /* Dekker with a CPU leaving at the deadline (it clears arrived, fences, reads acting): we
@@ -197,7 +422,7 @@ static void livepatch_master_act(struct livepatch_rendezvous *r, uint64_t gen, u
     if (!rc) {
         const struct livepatch_work *w = (const struct livepatch_work *)(uintptr_t)ACCESS_ONCE(r->work);
         if (w) {
-            rc = livepatch_run_work(w, &failed);
+            rc = w->nr_steps ? livepatch_run_steps(w, &failed, &step_failed, &hook_rc) : livepatch_run_work(w, &failed);
             /* The commit point: the records after the action, in one release store (the
              * writes are complete and verified). */
             if (!rc && w->table) {
@@ -208,6 +433,8 @@ static void livepatch_master_act(struct livepatch_rendezvous *r, uint64_t gen, u
     }
     r->rc = rc;
     r->failed = failed;
+    r->step_failed = step_failed;
+    r->hook_rc = hook_rc;
     r->master_cpu = cpu;
     r->master_ns = (uint64_t)(NOW() - t0);
     /* Release: a driver that sees done == gen sees rc/failed and the published table. */

@@ -9,8 +9,10 @@
 const char xen_compile_flags[] __used = XEN_COMPILE_FLAGS;
 
 /* The extra version string: what `xl info` shows as xen_extra (a live patch may replace
- * xen_extra_version() or this object). */
-const char xen_extra[] = XEN_EXTRAVERSION;
+ * xen_extra_version() or this object). Writable data, 16 bytes as the version hypercall's
+ * field: a payload changes a data object from a load hook, on the master CPU while every
+ * other CPU is parked, and restores it from an unload hook (as Xen's payloads do). */
+char xen_extra[16] = XEN_EXTRAVERSION;
 
 char xen_commandline[1024];
 

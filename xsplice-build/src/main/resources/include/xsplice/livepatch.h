@@ -40,8 +40,47 @@ struct livepatch_func {
 
 _Static_assert(sizeof(struct livepatch_func) == 104, "struct livepatch_func must be 104 bytes");
 
-/* An opaque handle on the payload, passed to pre/post and action hooks. */
-typedef struct xsplice_payload livepatch_payload_t;
+/*
+ * The payload as hooks see it (Xen's livepatch_payload_t): a block the hypervisor keeps per
+ * payload. funcs[i] is a copy of this payload's i-th XSPLICE_PATCH entry with old_addr
+ * resolved; fstate[i] is that function's patch state. Layout: include/public/xsplice.h of
+ * the reference hypervisor.
+ */
+#define LIVEPATCH_FUNC_NOT_APPLIED 0
+#define LIVEPATCH_FUNC_APPLIED     1
+
+struct livepatch_fstate {
+    uint32_t applied;       /* LIVEPATCH_FUNC_* */
+    uint32_t len;           /* bytes the patch writes at patch_addr */
+    void *patch_addr;       /* old_addr, + 4 after an ENDBR64 */
+    uint8_t insn_buffer[32];/* the bytes the patch overwrote */
+    uint8_t patch[32];      /* the bytes the patch writes */
+    uint64_t _pad[2];
+};
+
+typedef struct livepatch_payload {
+    const char *name;
+    const struct livepatch_func *funcs;
+    struct livepatch_fstate *fstate;
+    uint32_t nfuncs;
+    uint32_t _pad0;
+    uint64_t _pad[4];
+} livepatch_payload_t;
+
+_Static_assert(sizeof(struct livepatch_fstate) == 96, "struct livepatch_fstate must be 96 bytes");
+_Static_assert(sizeof(livepatch_payload_t) == 64, "livepatch_payload_t must be 64 bytes");
+
+/*
+ * The hypervisor API for apply/revert action hooks (Xen: common_livepatch_apply/revert):
+ * patch or restore funcs[i] and update fstate[i]. Only inside an action hook, which runs on
+ * the master CPU while every other CPU is parked; anywhere else they return -EPERM (-1).
+ * Applying an applied function (reverting a reverted one) returns 0 and changes nothing.
+ */
+extern int common_livepatch_apply(const struct livepatch_func *func, struct livepatch_fstate *state);
+extern int common_livepatch_revert(const struct livepatch_func *func, struct livepatch_fstate *state);
+
+/* The hypervisor's console (xl dmesg): printk("fmt", ...), lines prefixed "(XEN) ". */
+extern void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 typedef void livepatch_loadcall_t(void);
 typedef void livepatch_unloadcall_t(void);

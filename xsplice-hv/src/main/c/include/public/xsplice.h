@@ -83,11 +83,13 @@ struct xsplice_ctl {
  * A CPU waits for release until the deadline unless acting == gen; once acting it waits up
  * to stuck_limit_ns (0: 2 s) for the master and then panics (a master that hangs).
  *
- * Entry points for work on the master while every CPU is parked (hooks add theirs here):
- * livepatch_master_act() is the only caller of livepatch_run_work(); anything else that
- * must run with the world stopped goes between the Dekker check and the publication, takes
- * its arguments from struct livepatch_work (pad[] is reserved for such slots), must neither
- * allocate nor block, and reports a negative errno through the same rc.
+ * Entry points for work on the master while every CPU is parked: livepatch_master_act() is
+ * the only caller of livepatch_run_work() and, when the work list has hook steps
+ * (struct livepatch_step, below), of livepatch_run_steps(); anything else that must run with
+ * the world stopped goes between the Dekker check and the publication, takes its arguments
+ * from struct livepatch_work (pad[] is reserved for such slots), and reports a negative
+ * errno through the same rc. Hooks are payload code: they must not block (the parked CPUs
+ * panic after stuck_limit_ns).
  */
 #define LIVEPATCH_CPU_ACTION_NONE   0
 #define LIVEPATCH_CPU_ACTION_UCODE  1   /* each CPU sets cpu[i].ucode_rev = ucode_rev */
@@ -127,9 +129,9 @@ struct livepatch_rendezvous {
     int64_t  rc;                      /*  88: master: 0 or -errno of that work (-EBUSY: a CPU had left) */
     int64_t  failed;                  /*  96: master: index of the write that failed, -1 */
     uint32_t master_cpu;              /* 104: master: which CPU acted */
-    uint32_t pad1;                    /* 108 */
+    uint32_t step_failed;             /* 108: master: 1 + index of the hook step that failed, 0 = none */
     uint64_t master_ns;               /* 112: master: ns from its claim to the release */
-    uint64_t pad2;                    /* 120 */
+    int64_t  hook_rc;                 /* 120: master: what the last action hook returned */
     struct livepatch_cpu cpu[XSPLICE_NR_CPUS_MAX]; /* 128 */
 };
 
@@ -159,8 +161,73 @@ struct livepatch_write {              /* 128 bytes */
 struct livepatch_work {               /* 64 + 128 * nr bytes */
     uint64_t nr;                      /*   0: writes, at most LIVEPATCH_WORK_MAX */
     uint64_t table;                   /*   8: records to publish on success, 0 = keep */
-    uint64_t pad[6];                  /*  16: reserved for further master steps (hooks) */
+    uint64_t steps;                   /*  16: const struct livepatch_step *, 0 = run the writes in one go */
+    uint64_t nr_steps;                /*  24 */
+    uint64_t pad[4];                  /*  32: reserved for further master steps */
     struct livepatch_write write[];   /*  64 */
+};
+
+/*
+ * Hook steps (Xen: livepatch_do_action with load/unload and action hooks). When a payload of
+ * the action has hooks, the driver stages steps after the writes (work->steps): the master
+ * runs them in order instead of livepatch_run_work's single pass:
+ *   WRITES [from, to)        the default action for one payload: compare (CHECK_LIVE), write;
+ *                            with a handle, its fstate[k] follows (applied, saved bytes)
+ *   CALL fn                  void fn(void): a load or unload hook
+ *   ACTION fn, handle        int fn(handle): an apply/revert action hook for writes [from, to);
+ *                            afterwards every function must agree with its result (0: all
+ *                            applied, resp. reverted; error: none), on the text (bytes[] or
+ *                            expect[]) and on fstate[k].applied. Otherwise rc = -EINVAL,
+ *                            failed = the write of the first function that disagrees.
+ * Function k of a step is write from + k when applying, to - 1 - k when reverting. Any failure:
+ * every range is restored from expect[] newest first, every handle's fstate set back, and
+ * step_failed = 1 + the step's index (0 for a write failure in a WRITES step).
+ */
+#define LIVEPATCH_STEP_WRITES       0
+#define LIVEPATCH_STEP_CALL         1
+#define LIVEPATCH_STEP_ACTION       2
+#define LIVEPATCH_STEPS_MAX         256
+
+struct livepatch_step {               /* 32 bytes */
+    uint32_t kind;                    /*  0: LIVEPATCH_STEP_* */
+    uint32_t apply;                   /*  4: 1 = the step applies its payload, 0 = reverts it */
+    uint64_t fn;                      /*  8: hook (inside the payload area) */
+    uint64_t handle;                  /* 16: struct livepatch_handle *, 0 = none */
+    uint32_t from;                    /* 24: the payload's writes */
+    uint32_t to;                      /* 28 */
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Payload handle (livepatch_payload_t, Xen's struct payload as hooks see it): written by the
+ * supervisor into a read-write block of the payload area, one per payload with hooks, and
+ * passed to pre/post and action hooks. The same layout is declared for payload authors in
+ * xsplice-build's include/xsplice/livepatch.h (struct livepatch_fstate, livepatch_payload_t).
+ *
+ *   handle: struct livepatch_handle | struct livepatch_func funcs[nfuncs] (a copy of the
+ *           payload's entries, old_addr resolved) | struct livepatch_handle_fstate fstate[nfuncs] | names
+ *
+ * fstate[i] is the patch state of funcs[i]: the master keeps it current in WRITES steps; an
+ * action hook changes it through common_livepatch_apply()/revert().
+ */
+#define LIVEPATCH_FUNC_NOT_APPLIED  0
+#define LIVEPATCH_FUNC_APPLIED      1
+
+struct livepatch_handle_fstate {      /* 96 bytes */
+    uint32_t applied;                 /*  0: LIVEPATCH_FUNC_* */
+    uint32_t len;                     /*  4: bytes the patch writes at patch_addr (5, or the NOP count) */
+    uint64_t patch_addr;              /*  8: old_addr, + 4 after an ENDBR64 */
+    uint8_t  insn_buffer[LIVEPATCH_WRITE_MAX]; /* 16: the bytes the patch overwrote (saved at apply) */
+    uint8_t  patch[LIVEPATCH_WRITE_MAX];       /* 48: the bytes the patch writes (jmp rel32 or NOPs) */
+    uint64_t pad[2];                  /* 80 */
+};
+
+struct livepatch_handle {             /* 64 bytes */
+    uint64_t name;                    /*  0: const char * */
+    uint64_t funcs;                   /*  8: const struct livepatch_func * (104-byte entries) */
+    uint64_t fstate;                  /* 16: struct livepatch_handle_fstate * */
+    uint32_t nfuncs;                  /* 24 */
+    uint32_t pad0;                    /* 28 */
+    uint64_t pad[4];                  /* 32 */
 };
 
 /* ---------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ void livepatch_printall(unsigned char key);
 uint64_t xsplice_test_sleeper(uint64_t ms);
 const struct livepatch_region *livepatch_find_region(uint64_t addr);
 const struct livepatch_symbol *livepatch_symbol(const struct livepatch_region *r, uint64_t addr);
+int common_livepatch_apply(const void *func, struct livepatch_handle_fstate *state);
+int common_livepatch_revert(const void *func, struct livepatch_handle_fstate *state);
 
 /*
  * Called on every way back to a guest, right before do_softirq(), and in the idle loop

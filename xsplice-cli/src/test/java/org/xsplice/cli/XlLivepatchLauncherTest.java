@@ -69,6 +69,8 @@ class XlLivepatchLauncherTest {
         assertEquals(0, r.code(), r.toString());
         assertEquals("Uploading hello_world.livepatch... completed\nPerforming apply:. completed\n", r.out());
         assertEquals("Hello World", xenExtra());
+        r = tool("xl", "dmesg");
+        assertTrue(r.out().contains("(XEN) hello_world: load hook executing\n"), "the load hook ran on the master: " + r.out());
         r = tool("xl", "livepatch", "list");
         assertTrue(r.out().matches("(?s).*\nhello_world +\\| APPLIED +\\| version=1\\.0\n"), r.out());
         r = tool("xl", "livepatch", "unload", "hello_world");
@@ -129,6 +131,23 @@ class XlLivepatchLauncherTest {
         for (final String p : List.of("hello_world", "bye_world", "replace_world")) {
             assertEquals(0, tool("xen-xsplice", "unload", p).code(), p);
         }
+
+        // A data object changed by a load hook, restored by the unload hook.
+        build("extra_data");
+        assertEquals(0, tool("xl", "livepatch", "load", "extra_data.livepatch", "--timeout", TIMEOUT).code());
+        assertEquals("Data World", xenExtra());
+        assertEquals(0, tool("xl", "livepatch", "revert", "extra_data", "--timeout", TIMEOUT).code());
+        assertEquals(before, xenExtra());
+        assertEquals(0, tool("xl", "livepatch", "unload", "extra_data").code());
+        // An apply hook that applies nothing: the load fails, nothing is patched, the payload is unloaded again.
+        build("action_hooks_noapply");
+        r = tool("xl", "livepatch", "load", "action_hooks_noapply.livepatch", "--timeout", TIMEOUT);
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.out().contains("\napply failed with -22 (Invalid argument)\nPerforming unload: completed\n"), r.toString());
+        assertEquals(before, xenExtra());
+        r = tool("xl", "dmesg");
+        assertTrue(r.out().contains("(XEN) action_hooks_noapply: apply hook: not applying xen_extra_version\n"), r.toString());
+        assertEquals("Nothing to list\n", tool("xl", "livepatch", "list").out());
 
         // The rendezvous's second user: a microcode update, every CPU's revision in xl info.
         Files.write(dir.resolve("ucode.bin"), org.xsplice.hv.Microcode.make(0x77, 1024));

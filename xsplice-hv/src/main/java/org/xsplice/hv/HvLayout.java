@@ -56,8 +56,12 @@ public final class HvLayout {
         /** Master: index of the write that failed, -1. */
         public static final long FAILED = 96;
         public static final long MASTER_CPU = 104;
+        /** Master: 1 + index of the hook step that failed, 0 = none (a 4-byte field). */
+        public static final long STEP_FAILED = 108;
         /** Master: ns from its claim to the release. */
         public static final long MASTER_NS = 112;
+        /** Master: what the last action hook returned. */
+        public static final long HOOK_RC = 120;
         public static final long CPU = 128;
         public static final long CPU_SIZE = 128;
         /** Offsets inside one {@code struct livepatch_cpu}. */
@@ -138,8 +142,43 @@ public final class HvLayout {
         public static final int WRITE_MAX = 32;
         public static final int CHECK_LIVE = 1;
         public static final int MAX = 4096;
+        /** {@code steps} and {@code nr_steps} in the header; each {@code struct livepatch_step} (hooks). */
+        public static final long STEPS = 16;
+        public static final long NR_STEPS = 24;
+        public static final long STEP_SIZE = 32;
+        public static final long STEP_KIND = 0;
+        public static final long STEP_APPLY = 4;
+        public static final long STEP_FN = 8;
+        public static final long STEP_HANDLE = 16;
+        public static final long STEP_FROM = 24;
+        public static final long STEP_TO = 28;
+        public static final int STEP_WRITES = 0;
+        public static final int STEP_CALL = 1;
+        public static final int STEP_ACTION = 2;
+        public static final int STEPS_MAX = 256;
 
         private Work() {
+        }
+    }
+
+    /** The payload handle ({@code struct livepatch_handle}, {@code struct livepatch_handle_fstate}), in the payload area. */
+    public static final class Handle {
+        public static final long SIZE = 64;
+        public static final long NAME = 0;
+        public static final long FUNCS = 8;
+        public static final long FSTATE = 16;
+        public static final long NFUNCS = 24;
+        public static final long FUNC_SIZE = 104;
+        public static final long FSTATE_SIZE = 96;
+        public static final long FS_APPLIED = 0;
+        public static final long FS_LEN = 4;
+        public static final long FS_PATCH_ADDR = 8;
+        public static final long FS_INSN_BUFFER = 16;
+        public static final long FS_PATCH = 48;
+        public static final int FUNC_NOT_APPLIED = 0;
+        public static final int FUNC_APPLIED = 1;
+
+        private Handle() {
         }
     }
 

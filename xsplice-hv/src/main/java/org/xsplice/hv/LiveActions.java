@@ -56,6 +56,7 @@ public final class LiveActions implements AutoCloseable {
     private final PatchStack stack;
     private final RendezvousDriver driver;
     private final PatchRecords records;
+    private final PayloadHandles handles;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         final Thread t = new Thread(r, "xsplice-action");
         t.setDaemon(true);
@@ -77,6 +78,7 @@ public final class LiveActions implements AutoCloseable {
         this.records = records;
         this.stack = new PatchStack(hv.image().buildId(), (a, n) -> hv.memory().read(a, n));
         this.driver = new RendezvousDriver(hv);
+        this.handles = new PayloadHandles(hv, registry);
     }
 
     /**
@@ -230,6 +232,7 @@ public final class LiveActions implements AutoCloseable {
         idle();
         final ActionPlan plan = stack.planApply(registry.get(name), nodeps);
         CrashPoint.at(CrashPoint.Step.PLAN);
+        prepareHandles(plan);
         preHook(plan.target(), Hook.PRE_APPLY, "apply");
         return start(plan, timeoutNs);
     }
@@ -239,6 +242,7 @@ public final class LiveActions implements AutoCloseable {
         idle();
         final ActionPlan plan = stack.planRevert(registry.get(name));
         CrashPoint.at(CrashPoint.Step.PLAN);
+        prepareHandles(plan);
         preHook(plan.target(), Hook.PRE_REVERT, "revert");
         return start(plan, timeoutNs);
     }
@@ -268,10 +272,25 @@ public final class LiveActions implements AutoCloseable {
         }
     }
 
-    /** Calls a payload's hook through the mailbox, with the payload's base address as its opaque handle. */
+    /**
+     * Writes the handle of every payload of {@code plan} that has hooks, before its first hook
+     * runs; an applied one (a restarted supervisor's) starts with its saved bytes.
+     */
+    private void prepareHandles(final ActionPlan plan) {
+        final List<LoadedPayload> all = new ArrayList<>(plan.reverted());
+        all.add(plan.target());
+        for (final LoadedPayload p : all) {
+            if (PayloadHandles.needed(p)) {
+                handles.handle(p, stack.applied().stream().filter(a -> a.payload().name().equals(p.name())).findFirst()
+                        .map(PatchStack.Applied::saved));
+            }
+        }
+    }
+
+    /** Calls a pre/post hook through the mailbox (on the control thread), with the payload's handle. */
     private long callHook(final LoadedPayload p, final long fn) {
         try {
-            return hv.call(HvLayout.Mbox.OP_CALL, 0, new long[] {fn, p.base()}, new byte[0], 0).rc();
+            return hv.call(HvLayout.Mbox.OP_CALL, 0, new long[] {fn, handles.find(p.name()).orElseThrow()}, new byte[0], 0).rc();
         } catch (final java.io.IOException e) {
             throw new PayloadException(Errno.EIO, "calling a hook of payload '" + p.name() + "' at 0x" + Long.toHexString(fn)
                     + ": " + e.getMessage(), e);
@@ -283,6 +302,7 @@ public final class LiveActions implements AutoCloseable {
         idle();
         final ActionPlan plan = stack.planReplace(registry.get(name));
         CrashPoint.at(CrashPoint.Step.PLAN);
+        prepareHandles(plan);
         return start(plan, timeoutNs);
     }
 
@@ -341,6 +361,7 @@ public final class LiveActions implements AutoCloseable {
             publish();                            // still loaded: record it again
             throw e;
         }
+        handles.free(name);
         stack.forget(name);
         messages.remove(name);
     }
@@ -391,9 +412,13 @@ public final class LiveActions implements AutoCloseable {
     private LoadedPayload start(final ActionPlan plan, final long timeoutNs) {
         final long work;
         final long table;
+        final HookSteps steps = HookSteps.needed(plan) ? new HookSteps(plan, handles) : null;
         try {
             table = records.stage(recordsAfter(plan));
             work = records.stageWork(plan.writes(), table);
+            if (null != steps) {
+                steps.stage(hv, work, plan.writes().size());
+            }
         } catch (final IOException e) {
             throw new PayloadException(Errno.EIO, "staging the " + plan.action().verb() + " of '" + plan.target().name()
                     + "' in the hypervisor: " + e.getMessage(), e);
@@ -404,13 +429,14 @@ public final class LiveActions implements AutoCloseable {
         registry.replace(waiting);
         messages.remove(p.name());
         pending = p.name();
-        worker.execute(() -> run(plan, work, table, timeoutNs));
+        worker.execute(() -> run(plan, work, table, steps, timeoutNs));
         return waiting;
     }
 
-    private void run(final ActionPlan plan, final long work, final long table, final long timeoutNs) {
+    private void run(final ActionPlan plan, final long work, final long table, final HookSteps steps, final long timeoutNs) {
         int rc;
         String why = null;
+        boolean ran = false;
         long pause = 0;
         long wait = 0;
         final List<CodeRange> busy = PatchStack.busyRanges(plan);
@@ -442,14 +468,19 @@ public final class LiveActions implements AutoCloseable {
                 why = String.format("CPU%d did not reach the rendezvous within %.1f ms", driver.lastAbsentCpu(),
                         wait / 1e6);
             } else if (0 != rc) {
-                why = describe(plan, (int) driver.lastFailedIndex(), rc)
+                final int stepFailed = null == steps ? 0 : hv.memory().readInt(hv.rendezvousAddress() + Rendezvous.STEP_FAILED);
+                final String hook = null == steps ? null : steps.describe(driver.lastFailedIndex(), stepFailed,
+                        hv.memory().readLong(hv.rendezvousAddress() + Rendezvous.HOOK_RC));
+                why = null != hook ? hook : describe(plan, (int) driver.lastFailedIndex(), rc)
                         + (driver.lastIoFailure().isEmpty() ? "" : " (hypervisor memory: " + driver.lastIoFailure() + ")");
+                // Xen runs the post hooks after every action that ran, failed or not.
+                ran = stepFailed > 0;
             }
             if (driver.stragglers() > 0) {
                 System.err.println("xsplice-hv: " + driver.stragglers() + " CPU(s) had not left the rendezvous "
                         + RendezvousDriver.LEAVE_LIMIT_NS / 1_000_000 + " ms after the release");
             }
-        } catch (final RuntimeException e) {
+        } catch (final IOException | RuntimeException e) {
             rc = -Errno.EIO.number();
             why = e.toString();
         } catch (final InterruptedException e) {
@@ -457,7 +488,7 @@ public final class LiveActions implements AutoCloseable {
             rc = -Errno.EINTR.number();
             why = "interrupted";
         }
-        if (0 == rc) {
+        if (0 == rc || ran) {
             try {
                 postHooks(plan);
             } catch (final PayloadException e) {

@@ -123,9 +123,12 @@ class LiveActionsTest {
     void helloWorldAppliesUnderLoadAndRevertsToTheSavedBytes() throws Exception {
         call(new Request.Upload("hello_world", make("hello_world", Optional.empty())), Response.PayloadStatus.class);
         final long exits = exits();
+        dmesg("hello_world");
         final Response.PayloadStatus s = act(new Request.Apply("hello_world", T, false));
         assertEquals(new Response.PayloadStatus("hello_world", 2, "APPLIED", 0, "version=1.0", ""), s);
+        // "Hello World" only when the payload's .ex_table fixed up its read through a bad address.
         assertEquals("Hello World", extra());
+        assertEquals(List.of("(XEN) hello_world: load hook executing"), dmesg("hello_world"), "the load hook ran once");
         final LoadedFunc f = supervisor.payloads().registry().get("hello_world").funcs().getFirst();
         final byte[] jmp = text(f.patchAddr(), 5);
         assertEquals((byte) 0xe9, jmp[0]);
@@ -145,6 +148,7 @@ class LiveActionsTest {
         assertEquals(1, act(new Request.Revert("hello_world", T)).state());
         assertEquals(original, extra());
         assertArrayEquals(originalText, text(extraVersion, 16), "revert restored the saved bytes");
+        assertEquals(List.of("(XEN) hello_world: unload hook executing"), dmesg("hello_world"));
     }
 
     @Test
@@ -178,9 +182,12 @@ class LiveActionsTest {
         call(new Request.Upload("replace_world", make("replace_world", Optional.empty())), Response.PayloadStatus.class);
         act(new Request.Apply("hello_world", T, false));
         act(new Request.Apply("bye_world", T, false));
+        dmesg("hello_world");
         final Response.PayloadStatus s = act(new Request.Replace("replace_world", T));
         assertEquals(2, s.state());
         assertEquals("Hello Again", extra());
+        assertEquals(List.of("(XEN) hello_world: unload hook executing"), dmesg("hello_world"),
+                "REPLACE runs the unload hooks of what it reverts");
         final List<Response.PayloadStatus> all = call(new Request.ListPayloads(), Response.PayloadList.class).payloads();
         assertEquals(List.of("CHECKED", "CHECKED", "APPLIED"), all.stream().map(Response.PayloadStatus::status).toList());
         assertEquals(List.of("replace_world"), supervisor.payloads().actions().applied());
@@ -249,52 +256,193 @@ class LiveActionsTest {
     }
 
     @Test
-    void preHooksVetoAndPostHooksRunAfterTheRelease() throws Exception {
-        // After Xen's prepost_hooks: each pre hook vetoes its first call.
-        Files.writeString(tmp.resolve("prepost.c"), """
-                #include <xsplice/livepatch.h>
-                int prepost_calls[4];          /* pre-apply, post-apply, pre-revert, post-revert */
-                static const char *prepost_extra(void) { return "prepost"; }
-                static int pre_apply(livepatch_payload_t *p) { (void)p; return prepost_calls[0]++ ? 0 : -16; }
-                static void post_apply(livepatch_payload_t *p) { (void)p; prepost_calls[1]++; }
-                static int pre_revert(livepatch_payload_t *p) { (void)p; return prepost_calls[2]++ ? 0 : -1; }
-                static void post_revert(livepatch_payload_t *p) { (void)p; prepost_calls[3]++; }
-                XSPLICE_PATCH(xen_extra_version, prepost_extra);
-                XSPLICE_PREAPPLY_HOOK(pre_apply);
-                XSPLICE_POSTAPPLY_HOOK(post_apply);
-                XSPLICE_PREREVERT_HOOK(pre_revert);
-                XSPLICE_POSTREVERT_HOOK(post_revert);
-                """);
-        call(new Request.Upload("prepost", make("prepost", Optional.empty())), Response.PayloadStatus.class);
+    void prepostHooksVetoTheFirstRevertAndRunAroundTheAction() throws Exception {
+        call(new Request.Upload("prepost_hooks", make("prepost_hooks", Optional.empty())), Response.PayloadStatus.class);
         call(new Request.Upload("replace_world", make("replace_world", Optional.empty())), Response.PayloadStatus.class);
-        final long calls = supervisor.payloads().registry().get("prepost").symbols().stream()
-                .filter(x -> x.name().equals("prepost_calls")).findFirst().orElseThrow().address();
-
-        final ControlException veto = assertThrows(ControlException.class,
-                () -> call(new Request.Apply("prepost", T, false), Response.PayloadStatus.class));
-        assertEquals("EBUSY", veto.errno());
-        assertTrue(veto.getMessage().contains("pre-apply hook of payload 'prepost' vetoed the apply (it returned -16)"),
-                veto.getMessage());
-        assertEquals(original, extra());
-        assertEquals(0, act(new Request.Apply("prepost", T, false)).rc());
-        assertEquals("prepost", extra());
-        assertArrayEquals(new int[] {2, 1, 0, 0}, ints(calls));
+        dmesg("prepost_hooks");
+        assertEquals(0, act(new Request.Apply("prepost_hooks", T, false)).rc());
+        assertEquals("prepost_hooks", extra());
+        assertEquals(List.of("(XEN) prepost_hooks: pre-apply 1: applying xen_extra_version",
+                "(XEN) prepost_hooks: post-apply 1: applied xen_extra_version"), dmesg("prepost_hooks"));
 
         final ControlException replace = assertThrows(ControlException.class,
                 () -> call(new Request.Replace("replace_world", T), Response.PayloadStatus.class));
-        assertEquals("EOPNOTSUPP", replace.errno());
+        assertEquals("EOPNOTSUPP", replace.errno(), "REPLACE refuses payloads with pre/post hooks, as Xen does");
 
-        assertEquals("EPERM", assertThrows(ControlException.class,
-                () -> call(new Request.Revert("prepost", T), Response.PayloadStatus.class)).errno());
-        assertEquals("prepost", extra());
-        assertEquals(0, act(new Request.Revert("prepost", T)).rc());
+        final ControlException veto = assertThrows(ControlException.class,
+                () -> call(new Request.Revert("prepost_hooks", T), Response.PayloadStatus.class));
+        assertEquals("EPERM", veto.errno());
+        assertTrue(veto.getMessage().contains("pre-revert hook of payload 'prepost_hooks' vetoed the revert (it returned -1)"),
+                veto.getMessage());
+        assertEquals("prepost_hooks", extra());
+        assertEquals(0, act(new Request.Revert("prepost_hooks", T)).rc());
         assertEquals(original, extra());
-        assertArrayEquals(new int[] {2, 1, 2, 1}, ints(calls));
+        assertEquals(List.of("(XEN) prepost_hooks: pre-revert 1: reverting xen_extra_version",
+                "(XEN) prepost_hooks: pre-revert 2: reverting xen_extra_version",
+                "(XEN) prepost_hooks: post-revert 1: reverted xen_extra_version"), dmesg("prepost_hooks"));
     }
 
-    private static int[] ints(final long address) throws IOException {
-        final java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(text(address, 16)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        return new int[] {b.getInt(0), b.getInt(4), b.getInt(8), b.getInt(12)};
+    @Test
+    void prepostHooksFailVetoesEveryApply() throws Exception {
+        call(new Request.Upload("prepost_hooks_fail", make("prepost_hooks_fail", Optional.empty())), Response.PayloadStatus.class);
+        dmesg("prepost_hooks_fail");
+        for (int i = 0; i < 2; i++) {
+            final ControlException veto = assertThrows(ControlException.class,
+                    () -> call(new Request.Apply("prepost_hooks_fail", T, false), Response.PayloadStatus.class));
+            assertEquals("EINVAL", veto.errno());
+        }
+        assertEquals(original, extra());
+        assertArrayEquals(originalText, text(extraVersion, 16));
+        assertEquals(List.of("(XEN) prepost_hooks_fail: pre-apply: refusing prepost_hooks_fail",
+                "(XEN) prepost_hooks_fail: pre-apply: refusing prepost_hooks_fail"), dmesg("prepost_hooks_fail"));
+        assertEquals("CHECKED", call(new Request.GetPayload("prepost_hooks_fail"), Response.PayloadStatus.class).status());
+    }
+
+    @Test
+    void actionHooksPatchThroughTheHypervisorApiOnTheMaster() throws Exception {
+        call(new Request.Upload("action_hooks", make("action_hooks", Optional.empty())), Response.PayloadStatus.class);
+        dmesg("action_hooks");
+        assertEquals(0, act(new Request.Apply("action_hooks", T, false)).rc());
+        assertEquals("action_hooks", extra());
+        final LoadedFunc f = supervisor.payloads().registry().get("action_hooks").funcs().getFirst();
+        assertEquals((byte) 0xe9, text(f.patchAddr(), 1)[0], "the hook wrote the jump");
+        assertEquals(0, act(new Request.Revert("action_hooks", T)).rc());
+        assertEquals(original, extra());
+        assertArrayEquals(originalText, text(extraVersion, 16), "the revert hook restored the saved bytes");
+        assertEquals(List.of("(XEN) action_hooks: pre-apply: common_livepatch_apply outside the rendezvous returns -1",
+                "(XEN) action_hooks: apply hook: applied xen_extra_version",
+                "(XEN) action_hooks: revert hook: reverted xen_extra_version",
+                "(XEN) action_hooks: post-revert: action_hooks apply_cnt=1 revert_cnt=1"), dmesg("action_hooks"));
+    }
+
+    @Test
+    void actionHooksWithoutFunctionsApplyAndRevertNothing() throws Exception {
+        call(new Request.Upload("action_hooks_nofunc", make("action_hooks_nofunc", Optional.empty())),
+                Response.PayloadStatus.class);
+        dmesg("action_hooks_nofunc");
+        assertEquals(2, act(new Request.Apply("action_hooks_nofunc", T, false)).state());
+        assertEquals(original, extra());
+        assertEquals(1, act(new Request.Revert("action_hooks_nofunc", T)).state());
+        assertEquals(List.of("(XEN) action_hooks_nofunc: apply hook: 0 functions",
+                "(XEN) action_hooks_nofunc: revert hook: 0 functions",
+                "(XEN) action_hooks_nofunc: post-revert: action_hooks_nofunc apply_cnt=0 revert_cnt=0"),
+                dmesg("action_hooks_nofunc"));
+    }
+
+    @Test
+    void hooksRunInXensOrderAndSeeTheAppliedMarker() throws Exception {
+        call(new Request.Upload("action_hooks_marker", make("action_hooks_marker", Optional.empty())),
+                Response.PayloadStatus.class);
+        dmesg("marker");
+        assertEquals(0, act(new Request.Apply("action_hooks_marker", T, false)).rc());
+        assertEquals("marker", extra());
+        assertEquals(0, act(new Request.Revert("action_hooks_marker", T)).rc());
+        assertEquals(original, extra());
+        assertEquals(List.of("(XEN) marker 1: pre-apply xen_extra_version NOT_APPLIED", "(XEN) marker 2: load",
+                "(XEN) marker 3: apply xen_extra_version APPLIED", "(XEN) marker 4: post-apply xen_extra_version APPLIED",
+                "(XEN) marker 5: pre-revert xen_extra_version APPLIED", "(XEN) marker 6: revert xen_extra_version NOT_APPLIED",
+                "(XEN) marker 7: unload", "(XEN) marker 8: post-revert xen_extra_version NOT_APPLIED"), dmesg("marker"));
+    }
+
+    @Test
+    void anApplyHookThatAppliesNothingFailsTheApplyAndNothingIsPatched() throws Exception {
+        call(new Request.Upload("action_hooks_noapply", make("action_hooks_noapply", Optional.empty())),
+                Response.PayloadStatus.class);
+        dmesg("action_hooks_noapply");
+        final Response.PayloadStatus s = act(new Request.Apply("action_hooks_noapply", T, false));
+        assertEquals(1, s.state());
+        assertEquals(-22, s.rc());
+        assertEquals("apply of 'action_hooks_noapply' failed: the apply hook of payload 'action_hooks_noapply' failed with -22"
+                + " (EINVAL); nothing was patched", supervisor.payloads().actions().message("action_hooks_noapply").orElseThrow());
+        assertEquals(original, extra());
+        assertArrayEquals(originalText, text(extraVersion, 16));
+        assertEquals(List.of("(XEN) action_hooks_noapply: apply hook: not applying xen_extra_version",
+                "(XEN) action_hooks_noapply: post-apply: apply_cnt=1 xen_extra_version NOT_APPLIED"),
+                dmesg("action_hooks_noapply"));
+    }
+
+    @Test
+    void aRevertHookThatRevertsNothingFailsTheRevertAndThePayloadStaysApplied() throws Exception {
+        call(new Request.Upload("action_hooks_norevert", make("action_hooks_norevert", Optional.empty())),
+                Response.PayloadStatus.class);
+        dmesg("action_hooks_norevert");
+        assertEquals(0, act(new Request.Apply("action_hooks_norevert", T, false)).rc());
+        final byte[] patched = text(extraVersion, 16);
+        final Response.PayloadStatus s = act(new Request.Revert("action_hooks_norevert", T));
+        assertEquals(2, s.state(), "still APPLIED");
+        assertEquals(-22, s.rc());
+        assertEquals("norevert", extra());
+        assertArrayEquals(patched, text(extraVersion, 16));
+        assertEquals(List.of("action_hooks_norevert"), supervisor.payloads().actions().applied());
+        assertEquals(0, act(new Request.Revert("action_hooks_norevert", T)).rc(), "the hook reverts on its second call");
+        assertEquals(original, extra());
+        assertArrayEquals(originalText, text(extraVersion, 16));
+        assertEquals(List.of("(XEN) action_hooks_norevert: revert hook: not reverting xen_extra_version",
+                "(XEN) action_hooks_norevert: post-revert: xen_extra_version APPLIED",
+                "(XEN) action_hooks_norevert: revert hook: reverted on attempt 2",
+                "(XEN) action_hooks_norevert: post-revert: xen_extra_version NOT_APPLIED"), dmesg("action_hooks_norevert"));
+    }
+
+    @Test
+    void anInconsistentApplyHookIsAnErrorAndEverythingItPatchedIsUndone() throws Exception {
+        final long changeset = supervisor.hypervisor().image().symbols().lookup("xen_changeset").orElseThrow().address();
+        final byte[] changesetText = text(changeset, 16);
+        call(new Request.Upload("action_hooks_inconsistent", make("action_hooks_inconsistent", Optional.empty())),
+                Response.PayloadStatus.class);
+        // The hook applies funcs[0] only (the compiler decides which entry comes first).
+        final String second = supervisor.payloads().registry().get("action_hooks_inconsistent").funcs().get(1).name();
+        final Response.PayloadStatus s = act(new Request.Apply("action_hooks_inconsistent", T, false));
+        assertEquals(1, s.state());
+        assertEquals(-22, s.rc());
+        assertEquals("apply of 'action_hooks_inconsistent' failed: payload 'action_hooks_inconsistent': the apply hook of payload"
+                + " 'action_hooks_inconsistent' returned 0 but function " + second + " is not applied; every change of the"
+                + " action was undone",
+                supervisor.payloads().actions().message("action_hooks_inconsistent").orElseThrow());
+        assertEquals(original, extra());
+        assertArrayEquals(originalText, text(extraVersion, 16), "both functions hold their original bytes");
+        assertArrayEquals(changesetText, text(changeset, 16));
+        assertEquals(List.of(), supervisor.payloads().actions().applied());
+    }
+
+    @Test
+    void aReplaceWhoseApplyHookIsInconsistentLeavesTheStackAsItWas() throws Exception {
+        call(new Request.Upload("hello_world", make("hello_world", Optional.empty())), Response.PayloadStatus.class);
+        call(new Request.Upload("action_hooks_inconsistent", make("action_hooks_inconsistent", Optional.empty())),
+                Response.PayloadStatus.class);
+        assertEquals(0, act(new Request.Apply("hello_world", T, false)).rc());
+        final LoadedFunc f = supervisor.payloads().registry().get("hello_world").funcs().getFirst();
+        final byte[] patched = text(f.patchAddr(), 5);
+        dmesg("hello_world");
+        // The master reverts hello_world (its unload hook runs), then the apply hook leaves a
+        // function unpatched: everything is undone, hello_world's patch included.
+        final Response.PayloadStatus s = act(new Request.Replace("action_hooks_inconsistent", T));
+        assertEquals(-22, s.rc());
+        assertEquals("Hello World", extra());
+        assertArrayEquals(patched, text(f.patchAddr(), 5));
+        assertEquals(List.of("hello_world"), supervisor.payloads().actions().applied());
+        assertEquals("APPLIED", call(new Request.GetPayload("hello_world"), Response.PayloadStatus.class).status());
+        assertEquals(List.of("(XEN) hello_world: unload hook executing"), dmesg("hello_world"),
+                "a hook that ran is not undone (as in Xen)");
+        assertEquals(0, act(new Request.Revert("hello_world", T)).rc(), "its state was set back: the revert works");
+        assertEquals(original, extra());
+    }
+
+    @Test
+    void aLoadHookChangesTheXenExtraDataObjectAndTheUnloadHookRestoresIt() throws Exception {
+        call(new Request.Upload("extra_data", make("extra_data", Optional.empty())), Response.PayloadStatus.class);
+        dmesg("extra_data");
+        assertEquals(0, act(new Request.Apply("extra_data", T, false)).rc());
+        assertEquals("Data World", extra());
+        assertArrayEquals(originalText, text(extraVersion, 16), "no code was patched");
+        assertEquals(0, act(new Request.Revert("extra_data", T)).rc());
+        assertEquals(original, extra());
+        assertEquals(List.of("(XEN) extra_data: xen_extra is now 'Data World'",
+                "(XEN) extra_data: xen_extra restored to '" + original + "'"), dmesg("extra_data"));
+    }
+
+    /** {@return the console lines since the last call that contain {@code what} (reads and clears the ring, as xl dmesg -c)} */
+    private static List<String> dmesg(final String what) throws IOException {
+        return supervisor.hypervisor().console(true).lines().filter(l -> l.contains(what)).toList();
     }
 
     @Test

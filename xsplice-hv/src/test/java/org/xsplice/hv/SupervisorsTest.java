@@ -109,13 +109,13 @@ class SupervisorsTest {
         }
     }
 
-    private static String extra(final ControlClient c) throws Exception {
+    static String extra(final ControlClient c) throws Exception {
         return c.call(new Request.Info(), Response.InfoReply.class).fields().stream().filter(f -> f.key().equals("xen_extra"))
                 .findFirst().orElseThrow().value();
     }
 
     /** Polls GET until the action's rc is no longer -EAGAIN. */
-    private static Response.PayloadStatus settled(final ControlClient c, final Response.PayloadStatus started) throws Exception {
+    static Response.PayloadStatus settled(final ControlClient c, final Response.PayloadStatus started) throws Exception {
         Response.PayloadStatus s = started;
         while (-11 == s.rc()) {
             Thread.sleep(1);

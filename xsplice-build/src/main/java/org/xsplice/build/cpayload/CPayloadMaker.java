@@ -49,9 +49,12 @@ import org.xsplice.payload.PayloadSections;
  * through the ELF toolkit.
  */
 public final class CPayloadMaker {
-    /** Flags the payload C is compiled with: only PC32/PLT32/64 relocations come out. */
+    /**
+     * Flags the payload C is compiled with: only PC32/PLT32/64 relocations come out, and every
+     * function keeps a frame pointer (the stack check walks the rbp chain through payload code).
+     */
     public static final List<String> CFLAGS = List.of("-O2", "-ffunction-sections", "-fdata-sections", "-fpie",
-            "-fno-common", "-fno-asynchronous-unwind-tables");
+            "-fno-common", "-fno-asynchronous-unwind-tables", "-fno-omit-frame-pointer", "-mno-omit-leaf-frame-pointer");
     private static final String HEADER = "include/xsplice/livepatch.h";
     private static final byte[] ENDBR64 = {(byte) 0xf3, 0x0f, 0x1e, (byte) 0xfa};
     /**

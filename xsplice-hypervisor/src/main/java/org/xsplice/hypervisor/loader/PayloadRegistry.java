@@ -73,6 +73,22 @@ public final class PayloadRegistry {
     }
 
     /**
+     * Reserves whole pages of the payload area for the hypervisor side's own per-payload
+     * records (e.g. the hooks' payload handle), serialised with uploads.
+     *
+     * @return the block's address
+     * @throws PayloadException ENOMEM when the area is full
+     */
+    public synchronized long reserve(final long length) {
+        return area.allocate(length);
+    }
+
+    /** Returns a block {@link #reserve} handed out. */
+    public synchronized void release(final long address) {
+        area.free(address);
+    }
+
+    /**
      * UPLOAD: checks and links the payload, writes it into the payload area, sets its pages
      * RX / RW / RO and registers its exception table and symbols.
      *

@@ -53,7 +53,7 @@ public final class PatchStack {
         }
     }
 
-    /** The hooks the caller runs around an action (outside the rendezvous); the others are refused. */
+    /** The hooks the caller runs before and after the rendezvous (REPLACE refuses payloads that have them, as Xen does). */
     public static final java.util.Set<Hook> PRE_POST = java.util.EnumSet.of(Hook.PRE_APPLY, Hook.POST_APPLY, Hook.PRE_REVERT,
             Hook.POST_REVERT);
 
@@ -102,7 +102,7 @@ public final class PatchStack {
      *
      * @param nodeps skip the inter-payload build-id check (Xen's NODEPS flag)
      * @throws PayloadException EINVAL for a wrong state, a failed dependency or expectation, or a
-     *                          reverted payload with data; EOPNOTSUPP for load/unload and action hooks
+     *                          reverted payload with data
      */
     public ActionPlan planApply(final LoadedPayload p, final boolean nodeps) {
         checked(p, "apply");
@@ -261,12 +261,6 @@ public final class PatchStack {
         if (PayloadState.CHECKED != p.state()) {
             throw new PayloadException(Errno.EINVAL, "payload '" + p.name() + "' is " + p.state() + ": only a CHECKED payload can be "
                     + verb + "ed");
-        }
-        for (final Map.Entry<Hook, List<Long>> h : p.hooks().entrySet()) {
-            if (!h.getValue().isEmpty() && !PRE_POST.contains(h.getKey())) {
-                throw new PayloadException(Errno.EOPNOTSUPP, "payload '" + p.name() + "' has " + h.getKey()
-                        + " hooks, which this hypervisor does not run yet");
-            }
         }
     }
 

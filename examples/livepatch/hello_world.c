@@ -7,7 +7,8 @@
  * Like Xen's, it carries load and unload hooks (run on the master CPU inside the rendezvous,
  * they print to `xl dmesg`) and an .ex_table fixup: the replacement reads through a
  * non-canonical address, the fault is fixed up from this payload's own exception table, and
- * only then does it answer "Hello World".
+ * only then does it answer "Hello World". A WARN_ON guards that answer, so the payload also
+ * carries a bug frame, registered with its region when it is loaded.
  */
 #include <xsplice/livepatch.h>
 
@@ -36,7 +37,9 @@ static long hello_world_probe(const unsigned long *p)
 
 const char *xen_hello_world(void)
 {
-    if (hello_world_probe((const unsigned long *)0xdead000000000000UL) != -14)
+    /* The WARN_ON's bug frame (.bug_frames.1) travels in the payload as in Xen's hello_world;
+     * it fires only if the fixup did not. */
+    if (WARN_ON(hello_world_probe((const unsigned long *)0xdead000000000000UL) != -14))
         return "no fixup";
     return hello_world_patch_this_fnc;
 }

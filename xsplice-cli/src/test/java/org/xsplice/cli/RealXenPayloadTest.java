@@ -1,6 +1,7 @@
 package org.xsplice.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -132,14 +133,14 @@ class RealXenPayloadTest {
         final String xl = "$B/xl info | grep -E ";
         final String list = "$B/xen-livepatch list";
         s.command(". /root/env; sh /root/lp load /root/p/hello_world.livepatch || exit;"
-                  + xl + "'^xen_(minor|extra)'")                                                     // 0
+                  + xl + "'^xen_(minor|extra)'; $B/xl dmesg | grep -F 'hello_world: '")               // 0
          .command(". /root/env; sh /root/lp load /root/p/bye_world.livepatch || exit;"
                   + xl + "'^xen_extra'; " + list)                                                    // 1
          .command(". /root/env; sh /root/lp upload replace_world /root/p/replace_world.livepatch || exit;"
                   + " sh /root/lp replace replace_world || exit; " + xl + "'^xen_extra'; " + list)   // 2
          .command(". /root/env; sh /root/lp revert replace_world || exit; " + xl + "'^xen_extra';"
                   + " for n in replace_world bye_world hello_world; do sh /root/lp unload $n || exit; done; "
-                  + list)                                                                            // 3
+                  + "$B/xl dmesg | grep -F 'hello_world: '; " + list)                                 // 3
          .command(". /root/env; sh /root/lp load /root/p/nop.livepatch || exit; " + xl + "'^xen_(minor|extra)';"
                   + " xen-livepatch list >/dev/null 2>&1; echo \"wrapper rc=$?\"")                    // 4
          .command(". /root/env; sh /root/lp revert nop && sh /root/lp unload nop || exit; "
@@ -176,6 +177,10 @@ class RealXenPayloadTest {
         final String helloOut = expectOk(r.command(0));
         assertEquals("Hello World", field(helloOut, "xen_extra"));
         assertEquals("17", field(helloOut, "xen_minor"));
+        // Its load hook ran inside Xen's rendezvous; "Hello World" itself needed its .ex_table
+        // fixup (else it answers "no fixup"), and Xen accepted its bug frame (.bug_frames.1).
+        assertTrue(helloOut.contains("hello_world: load hook executing"), helloOut);
+        assertFalse(helloOut.contains("unload hook"), helloOut);
         final String byeOut = expectOk(r.command(1));
         assertEquals("Bye World", field(byeOut, "xen_extra"));
         assertTrue(byeOut.matches("(?s).*\\nhello_world +\\| APPLIED.*\\nbye_world +\\| APPLIED.*"), byeOut);
@@ -186,6 +191,7 @@ class RealXenPayloadTest {
                 + ".*\\nreplace_world +\\| APPLIED.*"), replaceOut);
         final String revertOut = expectOk(r.command(3));
         assertEquals(".7", field(revertOut, "xen_extra"));
+        assertTrue(revertOut.contains("hello_world: unload hook executing"), revertOut);
         assertTrue(revertOut.endsWith("Nothing to list\n"), revertOut);
         // nop: the mov of the minor version is gone, xen_minor is whatever %eax held (Debian's
         // wrappers, which pick /usr/lib/xen-4.MINOR, then fail); revert restores 17.

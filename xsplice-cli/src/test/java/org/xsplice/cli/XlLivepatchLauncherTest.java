@@ -67,7 +67,7 @@ class XlLivepatchLauncherTest {
 
         Launchers.Result r = tool("xl", "livepatch", "load", "hello_world.livepatch", "--timeout", TIMEOUT);
         assertEquals(0, r.code(), r.toString());
-        assertEquals("Uploading hello_world.livepatch... completed\nPerforming apply:. completed\n", r.out());
+        assertEquals("Uploading hello_world.livepatch... completed\nApplying hello_world... completed\n", r.out());
         assertEquals("Hello World", xenExtra());
         r = tool("xl", "dmesg");
         assertTrue(r.out().contains("(XEN) hello_world: load hook executing\n"), "the load hook ran on the master: " + r.out());
@@ -79,7 +79,7 @@ class XlLivepatchLauncherTest {
 
         r = tool("xl", "livepatch", "revert", "hello_world", "--timeout", TIMEOUT);
         assertEquals(0, r.code(), r.toString());
-        assertEquals("Performing revert:. completed\n", r.out());
+        assertEquals("Reverting hello_world... completed\n", r.out());
         assertEquals(before, xenExtra());
         assertEquals(0, tool("xl", "livepatch", "unload", "hello_world").code());
         assertEquals("Nothing to list\n", tool("xl", "livepatch", "list").out());
@@ -115,14 +115,14 @@ class XlLivepatchLauncherTest {
         assertTrue(r.err().contains("EINVAL: payload 'bye_world' depends on build-id"), r.err());
         r = tool("xen-xsplice", "apply", "--nodeps", "bye_world", "--timeout", TIMEOUT);
         assertEquals(0, r.code(), r.toString());
-        assertEquals("Performing apply:. completed\n", r.out());
+        assertEquals("Applying bye_world... completed\n", r.out());
         assertEquals("Bye World", xenExtra());
         assertEquals(0, tool("xen-xsplice", "revert", "bye_world", "--timeout", TIMEOUT).code());
         assertEquals(0, tool("xen-xsplice", "apply", "hello_world", "--timeout", TIMEOUT).code());
         assertEquals("Hello World", xenExtra());
         r = tool("xen-xsplice", "replace", "replace_world", "--timeout", TIMEOUT);
         assertEquals(0, r.code(), r.toString());
-        assertEquals("Performing replace:. completed\n", r.out());
+        assertEquals("Replacing all live patches with replace_world... completed\n", r.out());
         assertEquals("Hello Again", xenExtra());
         r = tool("xen-xsplice", "list");
         assertTrue(r.out().matches("(?s).*\nhello_world +\\| CHECKED .*\nreplace_world +\\| APPLIED .*"), r.out());
@@ -143,7 +143,9 @@ class XlLivepatchLauncherTest {
         build("action_hooks_noapply");
         r = tool("xl", "livepatch", "load", "action_hooks_noapply.livepatch", "--timeout", TIMEOUT);
         assertEquals(1, r.code(), r.toString());
-        assertTrue(r.out().contains("\napply failed with -22 (Invalid argument)\nPerforming unload: completed\n"), r.toString());
+        assertTrue(r.out().endsWith("\nApplying action_hooks_noapply... failed\nUnloading action_hooks_noapply... completed\n"),
+                r.toString());
+        assertEquals("Error 22: Invalid argument\n", r.err(), "xen-livepatch's words, on the error stream");
         assertEquals(before, xenExtra());
         r = tool("xl", "dmesg");
         assertTrue(r.out().contains("(XEN) action_hooks_noapply: apply hook: not applying xen_extra_version\n"), r.toString());

@@ -25,23 +25,30 @@ public sealed interface LivepatchBackend extends AutoCloseable permits Reference
     /** The asynchronous payload actions: each runs at a rendezvous of every CPU. */
     enum Action {
         /** CHECKED to APPLIED. */
-        APPLY("apply", 2),
+        APPLY("apply", "Applying", 2),
         /** APPLIED to CHECKED; only the top of the applied stack. */
-        REVERT("revert", 1),
+        REVERT("revert", "Reverting", 1),
         /** Reverts every applied payload and applies this one, in one rendezvous. */
-        REPLACE("replace", 2);
+        REPLACE("replace", "Replacing all live patches with", 2);
 
         private final String verb;
+        private final String progress;
         private final int outcome;
 
-        Action(final String verb, final int outcome) {
+        Action(final String verb, final String progress, final int outcome) {
             this.verb = verb;
+            this.progress = progress;
             this.outcome = outcome;
         }
 
         /** {@return the action as {@code xen-livepatch} names it} */
         public String verb() {
             return verb;
+        }
+
+        /** {@return what {@code xen-livepatch} prints before the payload's name while the action runs} */
+        public String progress() {
+            return progress;
         }
 
         /** {@return the state the payload is in once the action succeeded (Xen's numbers)} */

@@ -110,7 +110,7 @@ final class PayloadCommands {
         @Override
         public Integer call() {
             return run(top, spec, "unload " + name, (c, out) -> {
-                out.printf("Performing unload: ");
+                out.printf("Unloading %s... ", name);
                 c.unload(name);
                 out.println("completed");
                 return ExitCodes.OK;
@@ -159,7 +159,8 @@ final class PayloadCommands {
         @Override
         public Integer call() {
             return run(top, spec, action().verb() + " " + name,
-                    (c, out) -> LivepatchFlows.action(c, out, action(), name, nodeps(), timeout.ns()));
+                    (c, out) -> LivepatchFlows.action(c, out, spec.commandLine().getErr(), action(), name, nodeps(),
+                            timeout.ns()));
         }
     }
 
@@ -217,8 +218,8 @@ final class PayloadCommands {
             if (refused.isPresent()) {
                 return refused.get();
             }
-            return run(top, spec, "load " + file, (c, out) -> LivepatchFlows.load(c, out, file,
-                    LivepatchBackend.Action.APPLY, nodeps, timeout.ns()));
+            return run(top, spec, "load " + file, (c, out) -> LivepatchFlows.load(c, out,
+                    spec.commandLine().getErr(), file, LivepatchBackend.Action.APPLY, nodeps, timeout.ns()));
         }
     }
 

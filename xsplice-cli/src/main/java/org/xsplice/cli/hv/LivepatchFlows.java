@@ -14,9 +14,9 @@ import org.xsplice.payload.Errno;
 
 /**
  * The {@code xen-livepatch} flows shared by {@code xl livepatch} and {@code xen-xsplice}, on
- * either {@link LivepatchBackend}: an asynchronous action is requested and waited for, printing
- * {@code Performing apply:. completed} or {@code apply failed with -16 (Device or resource busy)}.
- * Exit codes: 0, 1, 2 for EAGAIN/EBUSY.
+ * either {@link LivepatchBackend}, with {@code xen-livepatch}'s words: an asynchronous action is
+ * requested and waited for, printing {@code Applying NAME... completed}, or {@code ... failed} and
+ * {@code Error 16: Device or resource busy} on the error stream. Exit codes: 0, 1, 2 for EAGAIN/EBUSY.
  */
 public final class LivepatchFlows {
     private LivepatchFlows() {
@@ -36,27 +36,28 @@ public final class LivepatchFlows {
      * @return the exit code
      * @throws ControlException a refusal answered at once (printed by the caller)
      */
-    public static int action(final LivepatchBackend b, final PrintWriter out, final LivepatchBackend.Action action,
-                             final String name, final boolean nodeps, final long timeoutNs) throws IOException {
-        out.printf("Performing %s:", action.verb());
+    public static int action(final LivepatchBackend b, final PrintWriter out, final PrintWriter err,
+                             final LivepatchBackend.Action action, final String name, final boolean nodeps,
+                             final long timeoutNs) throws IOException {
+        out.printf("%s %s... ", action.progress(), name);
         out.flush();
         final Response.PayloadStatus s;
         try {
             s = b.act(action, name, nodeps, timeoutNs);
         } catch (final ControlException e) {
-            out.println(" failed");
+            out.println("failed");
             out.flush();
             throw e;
         }
         if (0 == s.rc() && action.outcome() == s.state()) {
-            out.println(". completed");
+            out.println("completed");
             out.flush();
             return ExitCodes.OK;
         }
-        out.println(" failed");
-        out.printf("%s failed with %d (%s)%n", action.verb(), s.rc(),
-                Errno.of(s.rc()).map(Errno::text).orElse("errno " + -s.rc()));
+        out.println("failed");
         out.flush();
+        err.printf("Error %d: %s%n", -s.rc(), Errno.of(s.rc()).map(Errno::text).orElse("errno " + -s.rc()));
+        err.flush();
         return -Errno.EAGAIN.number() == s.rc() || -Errno.EBUSY.number() == s.rc() ? ExitCodes.RETRY : ExitCodes.ERROR;
     }
 
@@ -64,14 +65,14 @@ public final class LivepatchFlows {
      * {@code load FILE} (and {@code replace FILE}): upload, then apply (or replace); unload again
      * when that fails (Xen's {@code xen-livepatch load}).
      */
-    public static int load(final LivepatchBackend b, final PrintWriter out, final Path file,
+    public static int load(final LivepatchBackend b, final PrintWriter out, final PrintWriter err, final Path file,
                            final LivepatchBackend.Action action, final boolean nodeps, final long timeoutNs)
             throws IOException {
         final String name = nameOf(file);
         upload(b, out, name, file, Files.readAllBytes(file));
         int rc;
         try {
-            rc = action(b, out, action, name, nodeps, timeoutNs);
+            rc = action(b, out, err, action, name, nodeps, timeoutNs);
         } catch (final ControlException e) {
             unloadQuietly(b, out, name);
             throw e;
@@ -100,7 +101,7 @@ public final class LivepatchFlows {
 
     private static void unloadQuietly(final LivepatchBackend b, final PrintWriter out, final String name)
             throws IOException {
-        out.print("Performing unload: ");
+        out.printf("Unloading %s... ", name);
         try {
             b.unload(name);
             out.println("completed");

@@ -83,7 +83,7 @@ final class LivepatchCommand implements Callable<Integer> {
         public Integer call() {
             return parent.xl.withHypervisor(spec,
                     () -> signature.verify(LivepatchFlows.nameOf(file), Files.readAllBytes(file)),
-                    (c, out) -> LivepatchFlows.load(c, out, file, LivepatchBackend.Action.APPLY,
+                    (c, out) -> LivepatchFlows.load(c, out, spec.commandLine().getErr(), file, LivepatchBackend.Action.APPLY,
                     nodeps, timeout.ns()));
         }
     }
@@ -102,7 +102,7 @@ final class LivepatchCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.action(c, out,
-                    LivepatchBackend.Action.REVERT, name, false, timeout.ns()));
+                    spec.commandLine().getErr(), LivepatchBackend.Action.REVERT, name, false, timeout.ns()));
         }
     }
 
@@ -118,7 +118,7 @@ final class LivepatchCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             return parent.xl.withHypervisor(spec, (c, out) -> {
-                out.print("Performing unload: ");
+                out.printf("Unloading %s... ", name);
                 out.flush();
                 c.unload(name);
                 out.println("completed");
@@ -146,7 +146,7 @@ final class LivepatchCommand implements Callable<Integer> {
         public Integer call() {
             return parent.xl.withHypervisor(spec,
                     () -> signature.verify(LivepatchFlows.nameOf(file), Files.readAllBytes(file)),
-                    (c, out) -> LivepatchFlows.load(c, out, file,
+                    (c, out) -> LivepatchFlows.load(c, out, spec.commandLine().getErr(), file,
                     LivepatchBackend.Action.REPLACE, false, timeout.ns()));
         }
     }

@@ -113,25 +113,26 @@ class RealXenToolstackTest {
                 .build());
 
         assertEquals("Nothing to list", ok(r, 0).strip());
-        assertEquals("Uploading " + P + "hello_world.livepatch... completed\nPerforming apply:. completed\n", ok(r, 1));
+        assertEquals("Uploading " + P + "hello_world.livepatch... completed\nApplying hello_world... completed\n", ok(r, 1));
         assertEquals("Hello World", field(ok(r, 2), "xen_extra"));
         assertTrue(r.command(2).output().matches("(?s).*\nhello_world +\\| APPLIED +\\|.*"), r.command(2).output());
         // bye_world depends on hello_world's build-id: it stacks on top.
         ok(r, 3);
         assertEquals("Bye World", field(ok(r, 4), "xen_extra"));
         // REPLACE reverts both and applies replace_world in one rendezvous.
-        assertEquals("Uploading " + P + "replace_world.livepatch... completed\nPerforming replace:. completed\n", ok(r, 5));
+        assertEquals("Uploading " + P + "replace_world.livepatch... completed\n"
+                + "Replacing all live patches with replace_world... completed\n", ok(r, 5));
         assertEquals("Hello Again", field(ok(r, 6), "xen_extra"));
         assertTrue(r.command(6).output().matches("(?s).*\nhello_world +\\| CHECKED +\\|.*\nbye_world +\\| CHECKED +\\|"
                 + ".*\nreplace_world +\\| APPLIED +\\|.*"), r.command(6).output());
-        assertEquals("Performing revert:. completed\n", ok(r, 7));
+        assertEquals("Reverting replace_world... completed\n", ok(r, 7));
         // Revert restores the original; unload leaves nothing.
         assertEquals(".7", field(ok(r, 8), "xen_extra"));
-        assertTrue(r.command(8).output().contains("\nPerforming unload: completed\n"), r.command(8).output());
+        assertTrue(r.command(8).output().contains("\nUnloading replace_world... completed\n"), r.command(8).output());
         assertTrue(r.command(8).output().endsWith("Nothing to list\n"), r.command(8).output());
         // Without hello_world, bye_world's dependency is missing: apply is refused, the upload undone.
         assertEquals(1, r.command(9).exitCode(), r.command(9).output());
-        assertTrue(r.command(9).output().contains("Performing apply: failed\n"), r.command(9).output());
+        assertTrue(r.command(9).output().contains("Applying bye_world... failed\n"), r.command(9).output());
         assertTrue(r.command(9).output().contains("EINVAL"), r.command(9).output());
         assertEquals("Nothing to list", ok(r, 10).strip());
         // NOP mode on xen_minor_version: the minor version is no longer 17, until reverted.
@@ -219,7 +220,7 @@ class RealXenToolstackTest {
         assertEquals("Expectations", field(ok(r, 2), "xen_extra"));
         ok(r, 3);
         assertEquals(1, r.command(4).exitCode(), r.command(4).output());
-        assertTrue(r.command(4).output().contains("Performing apply: failed\nPerforming unload: completed\n"),
+        assertTrue(r.command(4).output().contains("Applying bad_expect... failed\nUnloading bad_expect... completed\n"),
                 r.command(4).output());
         assertTrue(r.command(4).output().contains("xen-xsplice: load " + P + "bad_expect.livepatch failed: EINVAL"),
                 r.command(4).output());

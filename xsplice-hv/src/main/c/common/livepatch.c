@@ -128,58 +128,6 @@ static void restore_writes(const struct livepatch_work *w, int64_t last)
     }
 }
 
-/*
- * Carries out a work list, all or nothing (Xen: the arch_livepatch_apply/revert loop plus
- * was_action_consistent). Runs on the master with every other CPU parked: no allocation, no
- * lock; each step is a memcmp of readable text or a pwrite on /proc/self/mem.
- *
- * Returns 0, or -errno with *failed = the index of the write at fault and nothing changed.
- */
-int livepatch_run_work(const struct livepatch_work *w, int64_t *failed)
-{
-    uint64_t n = w->nr;
-
-    *failed = -1;
-    if (n > LIVEPATCH_WORK_MAX || self_mem_fd < 0)
-        return -EINVAL;
-    for (uint64_t i = 0; i < n; i++) {
-        const struct livepatch_write *x = &w->write[i];
-        if (!x->len || x->len > LIVEPATCH_WRITE_MAX) {
-            *failed = (int64_t)i;
-            return -EINVAL;
-        }
-        if (!writable_range(x->addr, x->len)) {
-            *failed = (int64_t)i;
-            return -EFAULT;
-        }
-        /* Someone else changed the text since the driver planned: touch nothing. */
-        if ((x->flags & LIVEPATCH_WRITE_CHECK_LIVE) && memcmp((const void *)(uintptr_t)x->addr, x->expect, x->len)) {
-            *failed = (int64_t)i;
-            return -ESTALE;
-        }
-    }
-    for (uint64_t i = 0; i < n; i++) {
-        const struct livepatch_write *x = &w->write[i];
-        ssize_t r = pwrite(self_mem_fd, x->bytes, x->len, (off_t)x->addr);
-        if (r != (ssize_t)x->len) {
-            int err = r < 0 ? errno : EIO;
-            *failed = (int64_t)i;
-            restore_writes(w, (int64_t)i);  /* a short write may have changed part of range i */
-            return -err;
-        }
-    }
-    /* Every range holds its final bytes (Xen: was_action_consistent). */
-    for (uint64_t i = 0; i < n; i++) {
-        const struct livepatch_write *x = &w->write[i];
-        if (memcmp((const void *)(uintptr_t)x->addr, x->fin, x->len)) {
-            *failed = (int64_t)i;
-            restore_writes(w, (int64_t)n - 1);
-            return -EIO;
-        }
-    }
-    return 0;
-}
-
 /* Only code in the payload area is called, as for the control mailbox's CALL op. */
 static bool in_payload_area(uint64_t fn)
 {
@@ -270,15 +218,18 @@ static int run_action_hook(const struct livepatch_work *w, const struct livepatc
 }
 
 /*
- * A work list with hook steps (see include/public/xsplice.h, "Hook steps"), all or nothing
- * as livepatch_run_work: on any failure every range is restored newest first and every
- * handle's state set back. Hooks run here, on the master, with every other CPU parked.
+ * Carries out a work list's steps (see include/public/xsplice.h, "Hook steps"), all or
+ * nothing (Xen: the arch_livepatch_apply/revert loop plus was_action_consistent): on any
+ * failure every range is restored newest first and every handle's state set back. Runs on
+ * the master with every other CPU parked: no allocation, no lock; each write is a memcmp of
+ * readable text or a pwrite on /proc/self/mem, and hooks run here too.
+ *
+ * Returns 0, or -errno with *failed = the index of the write at fault (or *step_failed =
+ * 1 + the step at fault) and nothing changed.
  */
-static int livepatch_run_steps(const struct livepatch_work *w, int64_t *failed, uint32_t *step_failed,
-                               int64_t *hook_rc)
+static int livepatch_run_steps(const struct livepatch_work *w, const struct livepatch_step *st, uint64_t n,
+                               int64_t *failed, uint32_t *step_failed, int64_t *hook_rc)
 {
-    const struct livepatch_step *st = (const struct livepatch_step *)(uintptr_t)w->steps;
-    uint64_t n = w->nr_steps;
     int64_t last = -1;
     int rc = 0;
 
@@ -348,6 +299,19 @@ static int livepatch_run_steps(const struct livepatch_work *w, int64_t *failed, 
         restore_states(st, n);
     }
     return rc;
+}
+
+/* A work list without hook steps: its writes are one WRITES step with no handle. */
+int livepatch_run_work(const struct livepatch_work *w, int64_t *failed)
+{
+    struct livepatch_step all = {
+        .kind = LIVEPATCH_STEP_WRITES, .apply = 1, .from = 0,
+        .to = w->nr > LIVEPATCH_WORK_MAX ? 0 : (uint32_t)w->nr,
+    };
+    uint32_t step_failed = 0;
+    int64_t hook_rc = 0;
+
+    return livepatch_run_steps(w, &all, 1, failed, &step_failed, &hook_rc);
 }
 
 /*
@@ -422,7 +386,9 @@ static void livepatch_master_act(struct livepatch_rendezvous *r, uint64_t gen, u
     if (!rc) {
         const struct livepatch_work *w = (const struct livepatch_work *)(uintptr_t)ACCESS_ONCE(r->work);
         if (w) {
-            rc = w->nr_steps ? livepatch_run_steps(w, &failed, &step_failed, &hook_rc) : livepatch_run_work(w, &failed);
+            rc = w->nr_steps ? livepatch_run_steps(w, (const struct livepatch_step *)(uintptr_t)w->steps, w->nr_steps,
+                                                   &failed, &step_failed, &hook_rc)
+                             : livepatch_run_work(w, &failed);
             /* The commit point: the records after the action, in one release store (the
              * writes are complete and verified). */
             if (!rc && w->table) {

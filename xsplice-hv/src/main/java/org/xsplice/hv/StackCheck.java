@@ -44,6 +44,10 @@ final class StackCheck implements RendezvousDriver.ParkedCheck, AutoCloseable {
     @Override
     public int check(final RendezvousDriver parked) {
         busyCpu = -1;
+        // Nothing to look for: no stack is read while every CPU waits.
+        if (0 == busyStart.length) {
+            return 0;
+        }
         for (int c = 0; c < parked.cpus(); c++) {
             if (!stackClear(parked, c)) {
                 busyCpu = c;

@@ -34,15 +34,13 @@ class HookRecoveryTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (null != run && Files.isDirectory(run.base().resolve(name))) {
-            Supervisors.stop(run, name);
-        }
+        HvTestSupport.stopSupervisor(run, name);
     }
 
     @Test
     void aRevertHookWorksUnderTheNextSupervisor() throws Exception {
         run = new RunDirectory(tmp.resolve("run"));
-        final Map<String, String> env = Map.of("XSPLICE_HV_BINARY", HvTestSupport.image().file().toString());
+        final Map<String, String> env = HvTestSupport.supervisorEnv();
         final Path src = Path.of(System.getProperty("xsplice.examples", "../examples/livepatch")).resolve("action_hooks.c");
         final Path out = tmp.resolve("action_hooks.livepatch");
         CPayloadMaker.make(new CPayloadOptions(src, HvTestSupport.image().file(), out, Optional.empty(), List.of()));

@@ -12,6 +12,7 @@ import java.util.UUID;
 import org.xsplice.build.cpayload.CPayloadMaker;
 import org.xsplice.build.cpayload.CPayloadOptions;
 import org.xsplice.elf.Elf;
+import org.xsplice.hv.control.RunDirectory;
 
 /** Shared by the tests: the image Maven built, and unique names so parallel runs never clash. */
 final class HvTestSupport {
@@ -59,6 +60,18 @@ final class HvTestSupport {
             payloads.close();
         }
         stopAndClose(hv);
+    }
+
+    /** The environment a supervisor process needs to start this build's hypervisor image. */
+    static Map<String, String> supervisorEnv() throws IOException {
+        return Map.of("XSPLICE_HV_BINARY", image().file().toString());
+    }
+
+    /** Stops the supervised hypervisor {@code name} if a test started one (@AfterEach of the supervisor tests). */
+    static void stopSupervisor(final RunDirectory run, final String name) throws IOException {
+        if (null != run && Files.isDirectory(run.base().resolve(name))) {
+            Supervisors.stop(run, name);
+        }
     }
 
     static String uniqueName(final String prefix) {

@@ -29,15 +29,13 @@ class SupervisorsTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (null != run && Files.isDirectory(run.base().resolve(name))) {
-            Supervisors.stop(run, name);
-        }
+        HvTestSupport.stopSupervisor(run, name);
     }
 
     @Test
     void aHypervisorOutlivesItsSupervisorAndIsTakenOverByTheNextOne() throws Exception {
         run = new RunDirectory(tmp.resolve("run"));
-        final Map<String, String> env = Map.of("XSPLICE_HV_BINARY", HvTestSupport.image().file().toString());
+        final Map<String, String> env = HvTestSupport.supervisorEnv();
         final Response.Pong first = Supervisors.start(run, name, 2, "normal", env);
         final ControlException again = org.junit.jupiter.api.Assertions.assertThrows(ControlException.class,
                 () -> Supervisors.start(run, name, 2, "normal", env));
@@ -76,7 +74,7 @@ class SupervisorsTest {
     @Test
     void theNextSupervisorRecoversAppliedPayloadsFromTheHypervisorAndRevertsThem() throws Exception {
         run = new RunDirectory(tmp.resolve("run"));
-        final Map<String, String> env = Map.of("XSPLICE_HV_BINARY", HvTestSupport.image().file().toString());
+        final Map<String, String> env = HvTestSupport.supervisorEnv();
         final Path src = Path.of(System.getProperty("xsplice.examples", "../examples/livepatch")).resolve("hello_world.c");
         final Path out = tmp.resolve("hello_world.livepatch");
         org.xsplice.build.cpayload.CPayloadMaker.make(new org.xsplice.build.cpayload.CPayloadOptions(src,

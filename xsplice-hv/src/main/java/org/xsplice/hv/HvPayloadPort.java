@@ -35,12 +35,12 @@ public final class HvPayloadPort implements HypervisorPort {
     private static final int PROT_WRITE = 2;
     private static final int PROT_EXEC = 4;
     private static final long GRACE_TIMEOUT_NS = 2_000_000_000L;
+    private static final long BUFFER_SIZE = HvLayout.Meta.REGION_BUFFER;
 
     private final HypervisorProcess hv;
     private final long regionsPointer;
     private final long regionsGen;
     private final long[] buffers = new long[2];
-    private final long bufferSize;
     private int next;
     private final Map<String, PayloadRegion> regions = new LinkedHashMap<>();
 
@@ -52,11 +52,9 @@ public final class HvPayloadPort implements HypervisorPort {
         this.hv = hv;
         this.regionsPointer = hv.image().address("livepatch_regions", 8);
         this.regionsGen = hv.image().address("livepatch_regions_gen", 8);
-        final long[] area = hv.payloadArea();
-        final long meta = area[0] + area[1] - META_SIZE;
-        bufferSize = HvLayout.Meta.REGION_BUFFER;
+        final long meta = meta(hv);
         buffers[0] = meta;
-        buffers[1] = meta + bufferSize;
+        buffers[1] = meta + BUFFER_SIZE;
         // A previous supervisor may have published a table: the next one goes to the other buffer.
         next = buffers[0] == hv.memory().readLong(regionsPointer) ? 1 : 0;
         hv.protect(meta, META_SIZE, PROT_READ);
@@ -182,8 +180,8 @@ public final class HvPayloadPort implements HypervisorPort {
             }
             size += 16;
         }
-        if (size > bufferSize) {
-            throw new IOException("payload region table needs " + size + " bytes, more than the " + bufferSize + " reserved");
+        if (size > BUFFER_SIZE) {
+            throw new IOException("payload region table needs " + size + " bytes, more than the " + BUFFER_SIZE + " reserved");
         }
         final ByteBuffer b = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(0, rs.size());

@@ -244,11 +244,8 @@ public final class Supervisor implements AutoCloseable {
     private Response symbol(final String query) {
         final String q = query.strip();
         final SymbolTable symbols = payloads.symbols(hv.image().symbols());
-        if (q.startsWith("0x") || q.startsWith("0X")) {
-            final long addr = Long.parseUnsignedLong(q.substring(2), 16);
-            return new Response.SymbolReply(addr, symbols.symbolize(addr).map(SymbolLocation::bracketed).orElse(""));
-        }
-        final long addr = symbols.resolve(q);
+        final long addr = q.startsWith("0x") || q.startsWith("0X") ? Long.parseUnsignedLong(q.substring(2), 16)
+                : symbols.resolve(q);
         return new Response.SymbolReply(addr, symbols.symbolize(addr).map(SymbolLocation::bracketed).orElse(""));
     }
 

@@ -129,8 +129,10 @@ class SignedUploadTest {
         // A broken signature is not "unsigned": warn refuses it too.
         final byte[] tampered = signedByTrusted.clone();
         tampered[100] ^= 1;
-        assertThrows(ControlException.class,
+        final ControlException bad = assertThrows(ControlException.class,
                 () -> call(warned, new Request.Upload("tampered", tampered), Response.PayloadStatus.class));
+        assertTrue(List.of("EKEYREJECTED", "EBADMSG").contains(bad.errno()), bad.errno() + ": " + bad.getMessage());
+        assertTrue(bad.getMessage().contains("refused by the signature policy (warn)"), bad.getMessage());
         call(warned, new Request.Unload("plain"), Response.Done.class);
     }
 }

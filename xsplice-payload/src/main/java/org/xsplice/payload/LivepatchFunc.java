@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * One entry of {@code .livepatch.funcs}: Xen's {@code struct livepatch_func}.
@@ -104,6 +105,34 @@ public record LivepatchFunc(long name, long newAddr, long oldAddr, int newSize, 
             out.add(decode(section, off, off / size));
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * {@link #decodeAll(byte[])} for a hypervisor that may know only one layout ({@code only}
+     * present, as Xen 4.17.3+ knows only 2): it sizes the section by that layout and refuses
+     * any other version.
+     *
+     * @throws PayloadException EINVAL for a size that is no non-zero multiple of that layout,
+     *                          EOPNOTSUPP for an entry of another version
+     */
+    public static List<LivepatchFunc> decodeAll(final byte[] section, final OptionalInt only) {
+        if (only.isPresent()) {
+            final int version = only.getAsInt();
+            final int size = sizeOf(version);
+            if (0 == section.length || 0 != section.length % size) {
+                throw new PayloadException(Errno.EINVAL, "section " + PayloadSections.FUNCS + " has size "
+                        + section.length + ", expected a non-zero multiple of " + size + " (livepatch_func v"
+                        + version + ")");
+            }
+            for (int off = 0; off < section.length; off += size) {
+                final int v = Byte.toUnsignedInt(section[off + VERSION_OFFSET]);
+                if (v != version) {
+                    throw new PayloadException(Errno.EOPNOTSUPP, PayloadSections.FUNCS + "[" + off / size
+                            + "]: version " + v + ", this hypervisor accepts only " + version);
+                }
+            }
+        }
+        return decodeAll(section);
     }
 
     private static LivepatchFunc decode(final byte[] section, final int off, final int index) {

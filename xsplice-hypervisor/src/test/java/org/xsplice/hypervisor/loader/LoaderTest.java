@@ -264,17 +264,7 @@ class LoaderTest {
         // A later payload's patch in hello's text: the byte in memory no longer matches the file.
         final long at = p.textAddr() + 1;
         port.images.get(p.base())[(int) (at - p.base())] ^= 0x55;
-        final HypervisorTarget memory = new HypervisorTarget() {
-            @Override
-            public org.xsplice.elf.BuildId buildId() {
-                return hv.target.buildId();
-            }
-
-            @Override
-            public org.xsplice.hypervisor.symbols.SymbolTable symbols() {
-                return hv.target.symbols();
-            }
-
+        final HypervisorTarget memory = new ForwardingTarget(hv.target) {
             @Override
             public byte[] read(final long address, final int length) {
                 // The payload area from what the port wrote, the hypervisor's own text from its image.
@@ -284,16 +274,6 @@ class LoaderTest {
                 }
                 final int off = (int) (address - e.getKey());
                 return Arrays.copyOfRange(e.getValue(), off, off + length);
-            }
-
-            @Override
-            public long areaStart() {
-                return hv.target.areaStart();
-            }
-
-            @Override
-            public long areaSize() {
-                return hv.target.areaSize();
             }
         };
         final PayloadRegistry second = new PayloadRegistry(new PayloadLoader(memory), port, true);

@@ -12,8 +12,6 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.xsplice.elf.BuildId;
-import org.xsplice.hypervisor.symbols.SymbolTable;
 import org.xsplice.payload.Errno;
 import org.xsplice.payload.PayloadException;
 
@@ -35,33 +33,7 @@ class SpecialSectionsTest {
 
     /** The mini hypervisor's target, with a featureset: only {@code features} are set. */
     private static HypervisorTarget withFeatures(final int... features) {
-        final HypervisorTarget t = hv.target;
-        return new HypervisorTarget() {
-            @Override
-            public BuildId buildId() {
-                return t.buildId();
-            }
-
-            @Override
-            public SymbolTable symbols() {
-                return t.symbols();
-            }
-
-            @Override
-            public byte[] read(final long address, final int length) {
-                return t.read(address, length);
-            }
-
-            @Override
-            public long areaStart() {
-                return t.areaStart();
-            }
-
-            @Override
-            public long areaSize() {
-                return t.areaSize();
-            }
-
+        return new ForwardingTarget(hv.target) {
             @Override
             public Optional<BitSet> cpuFeatures() {
                 final BitSet b = new BitSet();

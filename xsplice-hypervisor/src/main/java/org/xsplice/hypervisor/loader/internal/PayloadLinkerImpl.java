@@ -556,6 +556,14 @@ public final class PayloadLinkerImpl {
         }
     }
 
+    /** The relocated bytes of a loaded section of {@code entry}-byte entries ({@code what} names the entry). */
+    private byte[] table(final ElfSection s, final int entry, final String what) {
+        if (0 != s.size() % entry) {
+            throw invalid("section " + s.name() + " has size " + s.size() + ", expected a multiple of " + entry + what);
+        }
+        return loadedBytes(s);
+    }
+
     /** The relocated bytes of a loaded section. */
     private byte[] loadedBytes(final ElfSection s) {
         if (NOT_LOADED == sectionAddr[s.index()]) {
@@ -571,10 +579,7 @@ public final class PayloadLinkerImpl {
             return List.of();
         }
         final byte[] bytes = loadedBytes(sec.get());
-        if (target.funcsVersion().isPresent()) {
-            onlyVersion(bytes, target.funcsVersion().getAsInt());
-        }
-        final List<LivepatchFunc> raw = LivepatchFunc.decodeAll(bytes);
+        final List<LivepatchFunc> raw = LivepatchFunc.decodeAll(bytes, target.funcsVersion());
         final int entrySize = bytes.length / raw.size();
         final List<LoadedFunc> out = new ArrayList<>(raw.size());
         final Set<Long> patched = new HashSet<>();
@@ -625,22 +630,6 @@ public final class PayloadLinkerImpl {
                     sectionAddr[sec.get().index()] + (long) i * entrySize));
         }
         return out;
-    }
-
-    /** A hypervisor that knows one layout sizes the section by it and refuses any other version. */
-    private static void onlyVersion(final byte[] bytes, final int version) {
-        final int size = LivepatchFunc.sizeOf(version);
-        if (0 == bytes.length || 0 != bytes.length % size) {
-            throw new PayloadException(Errno.EINVAL, "section " + PayloadSections.FUNCS + " has size " + bytes.length
-                    + ", expected a non-zero multiple of " + size + " (livepatch_func v" + version + ")");
-        }
-        for (int off = 0; off < bytes.length; off += size) {
-            final int v = Byte.toUnsignedInt(bytes[off + LivepatchFunc.VERSION_OFFSET]);
-            if (v != version) {
-                throw new PayloadException(Errno.EOPNOTSUPP, PayloadSections.FUNCS + "[" + off / size + "]: version " + v
-                        + ", this hypervisor accepts only " + version);
-            }
-        }
     }
 
     /** The hypervisor's or a loaded payload's function that starts at {@code addr}. */
@@ -720,18 +709,14 @@ public final class PayloadLinkerImpl {
         if (sec.isEmpty()) {
             return List.of();
         }
-        if (0 != sec.get().size() % ExTableEntry.SIZE) {
-            throw invalid("section " + PayloadSections.EX_TABLE + " has size " + sec.get().size()
-                    + ", expected a multiple of 8");
-        }
-        final byte[] bytes = loadedBytes(sec.get());
+        final byte[] bytes = table(sec.get(), ExTableEntry.SIZE, "");
         final long at = sectionAddr[sec.get().index()];
         final List<ExTableEntry> out = new ArrayList<>(bytes.length / ExTableEntry.SIZE);
         for (int off = 0; off < bytes.length; off += ExTableEntry.SIZE) {
             final long fault = at + off + getInt(bytes, off);
             final long fixup = at + off + 4 + getInt(bytes, off + 4);
             for (final long a : new long[] {fault, fixup}) {
-                if (a < base || a >= base + textSize) {
+                if (!inText(a, 1)) {
                     throw invalid("section " + PayloadSections.EX_TABLE + " entry " + off / ExTableEntry.SIZE + " ("
                             + (a == fault ? "fault" : "fixup") + " address 0x" + Long.toHexString(a)
                             + ") does not point into the payload's text");
@@ -758,16 +743,12 @@ public final class PayloadLinkerImpl {
                 continue;
             }
             final int size = BugFrameTable.entrySize(type);
-            if (0 != sec.get().size() % size) {
-                throw invalid("section " + sname + " has size " + sec.get().size() + ", expected a multiple of "
-                        + size + " (the size of a " + frameKind(type) + " frame)");
-            }
-            final byte[] bytes = loadedBytes(sec.get());
+            final byte[] bytes = table(sec.get(), size, " (the size of a " + frameKind(type) + " frame)");
             final long at = sectionAddr[sec.get().index()];
             for (int off = 0; off < bytes.length; off += size) {
                 final String where = "section " + sname + " entry " + off / size;
                 final long loc = at + off + disp24(getInt(bytes, off));
-                if (loc < base || loc + 2 > base + textSize) {
+                if (!inText(loc, 2)) {
                     throw invalid(where + ": its ud2 address 0x" + Long.toHexString(loc)
                             + " is not in the payload's text");
                 }
@@ -776,7 +757,7 @@ public final class PayloadLinkerImpl {
                 }
                 final long ptr = at + off + disp24(getInt(bytes, off + 4));
                 if (BugFrameTable.RUN_FN == type) {
-                    if ((ptr < base || ptr >= base + textSize) && symbolAt(ptr).isEmpty()) {
+                    if (!inText(ptr, 1) && symbolAt(ptr).isEmpty()) {
                         throw invalid(where + ": its function 0x" + Long.toHexString(ptr)
                                 + " is neither in the payload's text nor a known function");
                     }
@@ -790,6 +771,11 @@ public final class PayloadLinkerImpl {
             out.add(new BugFrameTable(type, at, bytes.length / size));
         }
         return out;
+    }
+
+    /** {@return whether {@code len} bytes at {@code addr} lie in the payload's text} */
+    private boolean inText(final long addr, final long len) {
+        return addr >= base && addr + len <= base + textSize;
     }
 
     private static String frameKind(final int type) {
@@ -822,12 +808,8 @@ public final class PayloadLinkerImpl {
             return;
         }
         final String sname = PayloadSections.ALTINSTRUCTIONS;
-        if (0 != sec.get().size() % ALT_ENTRY) {
-            throw invalid("section " + sname + " has size " + sec.get().size() + ", expected a multiple of "
-                    + ALT_ENTRY + " (struct alt_instr)");
-        }
+        final byte[] bytes = table(sec.get(), ALT_ENTRY, " (struct alt_instr)");
         final Optional<java.util.BitSet> features = target.cpuFeatures();
-        final byte[] bytes = loadedBytes(sec.get());
         final long at = sectionAddr[sec.get().index()];
         for (int off = 0; off < bytes.length; off += ALT_ENTRY) {
             final String where = "section " + sname + " entry " + off / ALT_ENTRY;
@@ -838,11 +820,11 @@ public final class PayloadLinkerImpl {
             final int replLen = bytes[off + 11] & 0xff;
             final int padLen = bytes[off + 12] & 0xff;
             final int total = origLen + padLen;
-            if (orig < base || orig + total > base + textSize) {
+            if (!inText(orig, total)) {
                 throw invalid(where + ": original instruction 0x" + Long.toHexString(orig) + " (" + total
                         + " bytes with padding) is not inside the payload's text");
             }
-            if (repl < base || repl + replLen > base + textSize) {
+            if (!inText(repl, replLen)) {
                 throw invalid(where + ": replacement 0x" + Long.toHexString(repl) + " (" + replLen
                         + " bytes) is not inside the payload's text");
             }

@@ -73,6 +73,34 @@ class ObjectDifferTest {
         assertEquals(ObjectDiff.Outcome.NO_CHANGE, diff(STRINGS, STRINGS).outcome());
     }
 
+    /** Two functions, each with an .ex_table entry and its own .fixup chunk (first's: 3 nops, jmp = 8 bytes). */
+    private static final String EXTABLE = """
+            #define COPY(name, pad, extra) unsigned long name(unsigned long n) { extra; \\
+                __asm__ volatile ("1: rep movsb\\n2:\\n.pushsection .fixup,\\"ax\\"\\n3: " pad "jmp 2b\\n.popsection\\n" \\
+                    ".pushsection .ex_table,\\"a\\"\\n.balign 4\\n.long 1b - .\\n.long 3b - .\\n.popsection\\n" \\
+                    : "+c"(n) : : "memory", "rdi", "rsi"); return n; }
+            COPY(first, "nop; nop; nop; ", (void)0)
+            COPY(second, "int3; ", (void)0)
+            """;
+
+    @Test
+    void aKeptFixupChunkMovesToWhereItIsPackedAndItsEntryFollows() throws Exception {
+        final ObjectDiff d = diff(EXTABLE, EXTABLE.replace("COPY(second, \"int3; \", (void)0)",
+                "COPY(second, \"int3; \", n += 7)"));
+        assertEquals(ObjectDiff.Outcome.CHANGED, d.outcome(), d.toString());
+        assertEquals(List.of("second"), d.changed().stream().map(ObjectDiff.FunctionChange::name).toList());
+        final org.xsplice.elf.ElfModel m = Elf.of().parse(d.object().orElseThrow());
+        final org.xsplice.elf.ElfSection fixup = m.section(".fixup").orElseThrow();
+        assertEquals("cce9", java.util.HexFormat.of().formatHex(fixup.bytes(), 0, 2), "only second's chunk, packed at 0");
+        final org.xsplice.elf.ElfSection ex = m.section(".ex_table").orElseThrow();
+        assertEquals(8, ex.size());
+        final var toFixup = m.relocations(ex).stream().filter(r -> r.offset() == 4).toList();
+        assertEquals(1, toFixup.size(), m.relocations(ex).toString());
+        assertEquals(".fixup", toFixup.getFirst().symbol().flatMap(org.xsplice.elf.ElfSymbol::section)
+                .orElseThrow().name());
+        assertEquals(0, toFixup.getFirst().addend(), "the entry points at the chunk's new place, not its old one (8)");
+    }
+
     private static final String GROUP = """
             __asm__(".section .text.grp,\\"axG\\",@progbits,grp,comdat\\n.globl grp\\n.type grp,@function\\ngrp: %s\\n.size grp,.-grp\\n.previous");
             int user(void) { return 1; }

@@ -401,17 +401,12 @@ public final class DiffRun {
         if (null != fixup && !fixupChunks.isEmpty()) {
             inclusions.add(new Inclusion(FIXUP, "fixup", fixupChunks.size() + " chunk(s) the kept entries jump to"));
             for (final Relocation r : fixup.relocations) {
-                if (inChunk(r.offset())) {
+                if (inChunk(fixupChunks, r.offset())) {
                     need(fixup, r, r.offset());
                 }
             }
             drain();
         }
-    }
-
-    private boolean inChunk(final long offset) {
-        final var e = fixupChunks.floorEntry(offset);
-        return null != e && offset < e.getValue();
     }
 
     /**
@@ -719,30 +714,7 @@ public final class DiffRun {
                 return;
             }
             final Sec ex = patched.section(EX_TABLE);
-            final Sec fixup = patched.section(FIXUP);
-            ElfSection fixOut = null;
-            final Map<Long, Long> chunkMoves = new HashMap<>();
-            final List<Relocation> fixRel = new ArrayList<>();
-            if (null != fixup && !fixupChunks.isEmpty()) {
-                final ByteArrayOutputStream data = new ByteArrayOutputStream();
-                final byte[] all = fixup.elf.bytes();
-                for (final var c : fixupChunks.entrySet()) {
-                    chunkMoves.put(c.getKey(), (long) data.size());
-                    data.write(all, c.getKey().intValue(), (int) (c.getValue() - c.getKey()));
-                }
-                fixOut = ElfSection.of(FIXUP, fixup.elf.type(), fixup.elf.flags(), fixup.elf.alignment(), 0,
-                        data.toByteArray());
-                b.withSection(fixOut);
-                for (final Relocation r : fixup.relocations) {
-                    final var c = fixupChunks.floorEntry(r.offset());
-                    if (null != c && r.offset() < c.getValue()) {
-                        fixRel.add(rewrite(r, chunkMoves.get(c.getKey()) + r.offset() - c.getKey()));
-                    }
-                }
-                if (!fixRel.isEmpty()) {
-                    b.withRelocations(fixOut, fixRel);
-                }
-            }
+            final Packed fix = pack(patched.section(FIXUP), fixupChunks);
             final ElfSection exOut = ElfSection.of(EX_TABLE, ex.elf.type(), ex.elf.flags(), ex.elf.alignment(), 0,
                     new byte[exEntries.size() * EX_ENTRY]);
             b.withSection(exOut);
@@ -752,11 +724,9 @@ public final class DiffRun {
                 for (final Relocation r : ex.relocations) {
                     if (r.offset() == e) {
                         rel.add(rewrite(r, at));
-                    } else if (r.offset() == e + 4 && null != fixOut) {
-                        final long label = RelocTarget.addend(patched, r);
-                        final var c = fixupChunks.floorEntry(label);
-                        rel.add(Relocation.of(at + 4, r.type(), sectionSymbol(fixOut),
-                                chunkMoves.get(c.getKey()) + label - c.getKey()));
+                    } else if (r.offset() == e + 4 && null != fix) {
+                        rel.add(Relocation.of(at + 4, r.type(), sectionSymbol(fix.section()),
+                                fix.moved(RelocTarget.addend(patched, r))));
                     } else if (r.offset() == e + 4) {
                         rel.add(rewrite(r, at + 4));
                     }
@@ -766,32 +736,41 @@ public final class DiffRun {
             b.withRelocations(exOut, rel);
         }
 
+        /**
+         * Copies the kept chunks (start -> end) of {@code src} end to end into a new section of the same
+         * name, with the relocations inside them; {@return it and where each chunk went, null when none}
+         */
+        private Packed pack(final Sec src, final TreeMap<Long, Long> chunks) {
+            if (null == src || chunks.isEmpty()) {
+                return null;
+            }
+            final ByteArrayOutputStream data = new ByteArrayOutputStream();
+            final byte[] all = src.elf.bytes();
+            final Map<Long, Long> moves = new HashMap<>();
+            for (final var c : chunks.entrySet()) {
+                moves.put(c.getKey(), (long) data.size());
+                data.write(all, c.getKey().intValue(), (int) (c.getValue() - c.getKey()));
+            }
+            final ElfSection section = ElfSection.of(src.name, src.elf.type(), src.elf.flags(), src.elf.alignment(), 0,
+                    data.toByteArray());
+            b.withSection(section);
+            final Packed packed = new Packed(section, chunks, moves);
+            final List<Relocation> rel = new ArrayList<>();
+            for (final Relocation r : src.relocations) {
+                if (inChunk(chunks, r.offset())) {
+                    rel.add(rewrite(r, packed.moved(r.offset())));
+                }
+            }
+            if (!rel.isEmpty()) {
+                b.withRelocations(section, rel);
+            }
+            return packed;
+        }
+
         /** The kept bug frames and alternatives, and the replacement code those point at. */
         private void tables() {
             final Sec repl = patched.section(ALTINSTR_REPLACEMENT);
-            ElfSection replOut = null;
-            final Map<Long, Long> moves = new HashMap<>();
-            if (null != repl && !replacementChunks.isEmpty()) {
-                final ByteArrayOutputStream data = new ByteArrayOutputStream();
-                final byte[] all = repl.elf.bytes();
-                for (final var c : replacementChunks.entrySet()) {
-                    moves.put(c.getKey(), (long) data.size());
-                    data.write(all, c.getKey().intValue(), (int) (c.getValue() - c.getKey()));
-                }
-                replOut = ElfSection.of(ALTINSTR_REPLACEMENT, repl.elf.type(), repl.elf.flags(), repl.elf.alignment(), 0,
-                        data.toByteArray());
-                b.withSection(replOut);
-                final List<Relocation> rel = new ArrayList<>();
-                for (final Relocation r : repl.relocations) {
-                    final var c = replacementChunks.floorEntry(r.offset());
-                    if (null != c && r.offset() < c.getValue()) {
-                        rel.add(rewrite(r, moves.get(c.getKey()) + r.offset() - c.getKey()));
-                    }
-                }
-                if (!rel.isEmpty()) {
-                    b.withRelocations(replOut, rel);
-                }
-            }
+            final Packed replOut = pack(repl, replacementChunks);
             for (final var e : tableEntries.entrySet()) {
                 final Table t = e.getKey();
                 final Sec sec = patched.section(t.name());
@@ -803,7 +782,7 @@ public final class DiffRun {
                     final long at = data.size();
                     data.write(all, (int) entry, t.entrySize());
                     for (final var f : byEntry.get(entry).entrySet()) {
-                        rel.add(field(t, f.getKey(), f.getValue(), at + f.getKey(), repl, replOut, moves));
+                        rel.add(field(t, f.getKey(), f.getValue(), at + f.getKey(), repl, replOut));
                     }
                 }
                 final ElfSection out = ElfSection.of(t.name(), sec.elf.type(), sec.elf.flags(), sec.elf.alignment(), 0,
@@ -815,7 +794,7 @@ public final class DiffRun {
 
         /** One table field against its new target; the addend keeps what is not the target (bias, line bits). */
         private Relocation field(final Table t, final int f, final Relocation r, final long newOffset, final Sec repl,
-                                 final ElfSection replOut, final Map<Long, Long> moves) {
+                                 final Packed replOut) {
             final Sym s = RelocTarget.symbol(patched, r);
             if (null == s || RelocTarget.isUndefined(s) || !s.isSectionLike()) {
                 return rewrite(r, newOffset);
@@ -825,8 +804,7 @@ public final class DiffRun {
             final long extra = a - at;
             final Sec y = s.sec;
             if (y == repl && null != replOut) {
-                final var c = replacementChunks.floorEntry(at);
-                return Relocation.of(newOffset, r.type(), sectionSymbol(replOut), moves.get(c.getKey()) + at - c.getKey() + extra);
+                return Relocation.of(newOffset, r.type(), sectionSymbol(replOut.section()), replOut.moved(at) + extra);
             }
             if (stringPools.containsKey(y)) {
                 final long start = Comparer.stringStart(y, Comparer.clamp(at, y));
@@ -863,6 +841,15 @@ public final class DiffRun {
                         RelocationType.Known.R_X86_64_64, named.get(f), 0));
             }
             b.withRelocations(table, rel);
+        }
+    }
+
+    /** Kept chunks of a section copied into {@code section}: {@code moves} maps a chunk's old start to its new one. */
+    private record Packed(ElfSection section, TreeMap<Long, Long> chunks, Map<Long, Long> moves) {
+        /** {@return the new offset of old offset {@code at}, which lies in a kept chunk} */
+        long moved(final long at) {
+            final var c = chunks.floorEntry(at);
+            return moves.get(c.getKey()) + at - c.getKey();
         }
     }
 }

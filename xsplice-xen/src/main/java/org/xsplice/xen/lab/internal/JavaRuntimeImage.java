@@ -51,13 +51,33 @@ public final class JavaRuntimeImage
     /** {@return the cpio archive of the runtime image, built on first use} */
     public static synchronized Path cpio(final Path cacheDir) throws IOException
     {
-        final Path dir = cacheDir.resolve("jre-" + key());
-        final Path archive = dir.resolve("jre.cpio");
+        final Path archive = cacheDir.resolve("jre-" + key()).resolve("jre.cpio");
+        return cached(archive, cpio -> {
+            final Path image = archive.resolveSibling("image");
+            deleteTree(image);
+            jlink(image);
+            cpio.copy(image, GUEST_HOME);
+        });
+    }
+
+    /** What fills a cached archive: stages its files, then writes them to {@code cpio}. */
+    interface ArchiveContent
+    {
+        void write(CpioWriter cpio) throws IOException;
+    }
+
+    /**
+     * {@return {@code archive}, written by {@code content} unless it exists} Built under a lock file
+     * beside it, into a temporary file moved into place: one process builds while the others wait,
+     * and none sees half an archive.
+     */
+    static Path cached(final Path archive, final ArchiveContent content) throws IOException
+    {
         if (Files.exists(archive))
         {
             return archive;
         }
-        Files.createDirectories(dir);
+        final Path dir = Files.createDirectories(archive.getParent());
         try (FileChannel lockFile = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE,
                                                      StandardOpenOption.WRITE);
              FileLock _ = lockFile.lock())
@@ -66,14 +86,11 @@ public final class JavaRuntimeImage
             {
                 return archive;
             }
-            final Path image = dir.resolve("image");
-            deleteTree(image);
-            jlink(image);
-            final Path tmp = dir.resolve("jre.cpio.tmp");
+            final Path tmp = archive.resolveSibling(archive.getFileName() + ".tmp");
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
                  CpioWriter cpio = new CpioWriter(out))
             {
-                cpio.copy(image, GUEST_HOME);
+                content.write(cpio);
             }
             Files.move(tmp, archive);
             return archive;

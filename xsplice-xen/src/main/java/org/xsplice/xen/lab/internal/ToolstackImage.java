@@ -2,13 +2,9 @@ package org.xsplice.xen.lab.internal;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -67,21 +63,8 @@ public final class ToolstackImage
     public static synchronized Path cpio(final Path cacheDir, final Toolstack tools) throws IOException
     {
         final Path dir = cacheDir.resolve("toolstack-" + key(tools));
-        final Path archive = dir.resolve("toolstack.cpio");
-        if (Files.exists(archive))
-        {
-            return archive;
-        }
-        Files.createDirectories(dir);
-        prune(cacheDir, dir);
-        try (FileChannel lockFile = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE,
-                                                     StandardOpenOption.WRITE);
-             FileLock _ = lockFile.lock())
-        {
-            if (Files.exists(archive))
-            {
-                return archive;
-            }
+        return JavaRuntimeImage.cached(dir.resolve("toolstack.cpio"), cpio -> {
+            prune(cacheDir, dir);
             final Path root = dir.resolve("root");
             JavaRuntimeImage.deleteTree(root);
             final Path lib = Files.createDirectories(root.resolve("lib"));
@@ -102,16 +85,9 @@ public final class ToolstackImage
                     throw new IOException("cannot make " + launcher + " executable");
                 }
             }
-            final Path tmp = dir.resolve("toolstack.cpio.tmp");
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
-                 CpioWriter cpio = new CpioWriter(out))
-            {
-                cpio.copy(lib, Toolstack.LIB);
-                cpio.copy(bin, Toolstack.BIN);
-            }
-            Files.move(tmp, archive);
-            return archive;
-        }
+            cpio.copy(lib, Toolstack.LIB);
+            cpio.copy(bin, Toolstack.BIN);
+        });
     }
 
     /** Copies or packs each class path entry into {@code lib} as {@code NN-name.jar}; {@return their names} */

@@ -81,7 +81,6 @@ public final class XlCommand implements Callable<Integer> {
                 for (final Response.Field f : c.info()) {
                     out.printf("%-23s: %s%n", f.key(), f.value());
                 }
-                out.flush();
                 return ExitCodes.OK;
             });
         }
@@ -101,7 +100,6 @@ public final class XlCommand implements Callable<Integer> {
             return parent.withHypervisor(spec, (c, out) -> {
                 out.print(BackendOption.reference(c, "dmesg").client().call(new Request.Dmesg(clear), Response.Text.class)
                         .text());
-                out.flush();
                 return ExitCodes.OK;
             });
         }
@@ -151,7 +149,6 @@ public final class XlCommand implements Callable<Integer> {
                 } else {
                     out.printf("0x%016x%n", r.address());
                 }
-                out.flush();
                 return ExitCodes.OK;
             });
         }

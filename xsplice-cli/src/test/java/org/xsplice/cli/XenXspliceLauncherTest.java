@@ -83,7 +83,7 @@ class XenXspliceLauncherTest {
                 r.err());
         r = tool("xen-xsplice", "upload", "bad", "bad.livepatch");
         assertEquals(1, r.code(), r.toString());
-        assertTrue(r.err().contains("EOPNOTSUPP: ELF header e_ident[EI_CLASS]"), r.err());
+        assertTrue(r.err().startsWith("xen-xsplice: upload bad failed: EOPNOTSUPP: ELF header e_ident[EI_CLASS]"), r.err());
 
         r = tool("xen-xsplice", "list");
         assertEquals(0, r.code(), r.toString());
@@ -92,9 +92,12 @@ class XenXspliceLauncherTest {
 
         r = tool("xen-xsplice", "unload", "hello");
         assertEquals(0, r.code(), r.toString());
+        assertEquals("Unloading hello... completed\n", r.out());
         r = tool("xen-xsplice", "unload", "hello");
         assertEquals(1, r.code(), r.toString());
-        assertTrue(r.err().contains("ENOENT: no payload named 'hello' is loaded"), r.err());
+        assertEquals("Unloading hello... ", r.out(), "the progress is shown before the refusal");
+        assertTrue(r.err().startsWith("xen-xsplice: unload hello failed: ENOENT: no payload named 'hello' is loaded"),
+                r.err());
         assertEquals("Nothing to list\n", tool("xen-xsplice", "list").out());
         assertEquals(0, tool("xl", "info").code());
     }

@@ -75,7 +75,8 @@ class XlLivepatchLauncherTest {
         assertTrue(r.out().matches("(?s).*\nhello_world +\\| APPLIED +\\| version=1\\.0\n"), r.out());
         r = tool("xl", "livepatch", "unload", "hello_world");
         assertEquals(2, r.code(), "EBUSY is 'retry': " + r);
-        assertTrue(r.err().contains("(EBUSY)"), r.err());
+        assertEquals("Unloading hello_world... ", r.out(), "the progress is shown before the refusal");
+        assertTrue(r.err().startsWith("xl: ") && r.err().endsWith(" (EBUSY)\n"), "xl's words: " + r.err());
 
         r = tool("xl", "livepatch", "revert", "hello_world", "--timeout", TIMEOUT);
         assertEquals(0, r.code(), r.toString());

@@ -1,10 +1,8 @@
 package org.xsplice.cli.expert;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import org.xsplice.cli.ExitCodes;
@@ -14,7 +12,6 @@ import org.xsplice.cli.hv.HvContext;
 import org.xsplice.cli.hv.LivepatchFlows;
 import org.xsplice.cli.hv.SignatureOptions;
 import org.xsplice.cli.hv.TimeoutMixin;
-import org.xsplice.hv.control.ControlException;
 import org.xsplice.hv.control.Request;
 import org.xsplice.hv.control.Response;
 
@@ -32,43 +29,17 @@ final class PayloadCommands {
     }
 
     /** One request to the selected hypervisor; a refusal prints {@code xen-xsplice: WHAT failed: ERRNO: message}. */
-    static int run(final XenXspliceCommand top, final CommandSpec spec, final String what, final Action action) {
-        final PrintWriter err = spec.commandLine().getErr();
-        try {
-            try (LivepatchBackend c = top.backend().open(top.context().env())) {
-                final int rc = action.run(c, spec.commandLine().getOut());
-                spec.commandLine().getOut().flush();
-                return rc;
-            }
-        } catch (final ControlException e) {
-            err.println("xen-xsplice: " + what + " failed: " + e.errno() + ": " + e.getMessage());
-            return HvContext.exitCode(e);
-        } catch (final IOException e) {
-            err.println("xen-xsplice: " + what + " failed: " + e.getMessage());
-            return ExitCodes.ERROR;
-        }
+    static int run(final XenXspliceCommand top, final CommandSpec spec, final String what,
+                   final HvContext.Action action) {
+        return run(top, spec, what, () -> { }, action);
     }
 
-    /**
-     * The toolstack's signature check before anything is sent (no hypervisor needs to run).
-     *
-     * @return an exit code when the payload must not be uploaded (the reason printed as
-     *         {@code xen-xsplice: WHAT failed: ERRNO: message}), or empty to go on
-     */
-    static Optional<Integer> refuse(final SignatureOptions signature, final CommandSpec spec, final String what,
-                                    final String name, final byte[] bytes) {
-        try {
-            signature.verify(name, bytes);
-            return Optional.empty();
-        } catch (final ControlException e) {
-            spec.commandLine().getErr().println("xen-xsplice: " + what + " failed: " + e.errno() + ": " + e.getMessage());
-            return Optional.of(HvContext.exitCode(e));
-        }
-    }
-
-    @FunctionalInterface
-    interface Action {
-        int run(LivepatchBackend backend, PrintWriter out) throws IOException;
+    /** As the other {@code run}, after a check that needs no hypervisor (the signature). */
+    static int run(final XenXspliceCommand top, final CommandSpec spec, final String what, final HvContext.Check before,
+                   final HvContext.Action action) {
+        return top.context().withBackend(top.backend(), spec,
+                (errno, message) -> "xen-xsplice: " + what + " failed: " + errno.map(e -> e + ": ").orElse("") + message,
+                before, action);
     }
 
     @Command(name = "upload", header = "Upload a payload (it is checked; state CHECKED).")
@@ -87,11 +58,7 @@ final class PayloadCommands {
         @Override
         public Integer call() throws IOException {
             final byte[] bytes = Files.readAllBytes(file);
-            final Optional<Integer> refused = refuse(signature, spec, "upload " + name, name, bytes);
-            if (refused.isPresent()) {
-                return refused.get();
-            }
-            return run(top, spec, "upload " + name, (c, out) -> {
+            return run(top, spec, "upload " + name, () -> signature.verify(name, bytes), (c, out) -> {
                 LivepatchFlows.upload(c, out, name, file, bytes);
                 return ExitCodes.OK;
             });
@@ -109,12 +76,7 @@ final class PayloadCommands {
 
         @Override
         public Integer call() {
-            return run(top, spec, "unload " + name, (c, out) -> {
-                out.printf("Unloading %s... ", name);
-                c.unload(name);
-                out.println("completed");
-                return ExitCodes.OK;
-            });
+            return run(top, spec, "unload " + name, (c, out) -> LivepatchFlows.unload(c, out, name));
         }
     }
 
@@ -213,13 +175,10 @@ final class PayloadCommands {
 
         @Override
         public Integer call() throws IOException {
-            final Optional<Integer> refused = refuse(signature, spec, "load " + file, LivepatchFlows.nameOf(file),
-                    Files.readAllBytes(file));
-            if (refused.isPresent()) {
-                return refused.get();
-            }
-            return run(top, spec, "load " + file, (c, out) -> LivepatchFlows.load(c, out,
-                    spec.commandLine().getErr(), file, LivepatchBackend.Action.APPLY, nodeps, timeout.ns()));
+            final byte[] bytes = Files.readAllBytes(file);
+            return run(top, spec, "load " + file, () -> signature.verify(LivepatchFlows.nameOf(file), bytes),
+                    (c, out) -> LivepatchFlows.load(c, out, spec.commandLine().getErr(), file,
+                            LivepatchBackend.Action.APPLY, nodeps, timeout.ns()));
         }
     }
 

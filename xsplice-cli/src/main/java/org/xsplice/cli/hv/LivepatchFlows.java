@@ -99,6 +99,15 @@ public final class LivepatchFlows {
         out.flush();
     }
 
+    /** Unloads, printing {@code Unloading NAME... completed}; a refusal is thrown for the caller to print. */
+    public static int unload(final LivepatchBackend b, final PrintWriter out, final String name) throws IOException {
+        out.printf("Unloading %s... ", name);
+        out.flush();
+        b.unload(name);
+        out.println("completed");
+        return ExitCodes.OK;
+    }
+
     private static void unloadQuietly(final LivepatchBackend b, final PrintWriter out, final String name)
             throws IOException {
         out.printf("Unloading %s... ", name);

@@ -57,13 +57,7 @@ public final class XspliceHvCommand implements Callable<Integer> {
     }
 
     static int fail(final CommandSpec spec, final Exception e) {
-        final PrintWriter err = spec.commandLine().getErr();
-        if (e instanceof ControlException ce) {
-            err.println("xsplice-hv: " + ce.getMessage());
-            return HvContext.exitCode(ce);
-        }
-        err.println("xsplice-hv: " + e.getMessage());
-        return ExitCodes.ERROR;
+        return HvContext.fail(spec.commandLine().getErr(), e, (errno, message) -> "xsplice-hv: " + message);
     }
 
     @Command(name = "start", header = "Start a reference hypervisor and return once it serves", mixinStandardHelpOptions = true)

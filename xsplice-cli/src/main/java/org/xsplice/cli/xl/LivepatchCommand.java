@@ -57,34 +57,55 @@ final class LivepatchCommand implements Callable<Integer> {
         public Integer call() {
             return parent.xl.withHypervisor(spec, (c, out) -> {
                 out.print(LivepatchFlows.table(c.list()));
-                out.flush();
                 return ExitCodes.OK;
             });
         }
     }
 
-    @Command(name = "load", header = "Upload and apply FILE (name: its base name); unloaded again if apply fails",
-            mixinStandardHelpOptions = true)
-    static final class Load implements Callable<Integer> {
+    /** {@code load FILE} and {@code replace FILE}: upload, then APPLY or REPLACE; unloaded again if that fails. */
+    abstract static class FileAction implements Callable<Integer> {
         @ParentCommand
         LivepatchCommand parent;
         @Spec
         CommandSpec spec;
         @Parameters(paramLabel = "FILE")
         Path file;
-        @Option(names = "--nodeps", description = "Skip the inter-payload build-id dependency check")
-        boolean nodeps;
         @Mixin
         TimeoutMixin timeout;
         @Mixin
         SignatureOptions signature;
 
+        /** {@return the action after the upload} */
+        abstract LivepatchBackend.Action action();
+
+        /** {@return whether APPLY skips the inter-payload dependency check} */
+        boolean nodeps() {
+            return false;
+        }
+
         @Override
         public Integer call() {
             return parent.xl.withHypervisor(spec,
                     () -> signature.verify(LivepatchFlows.nameOf(file), Files.readAllBytes(file)),
-                    (c, out) -> LivepatchFlows.load(c, out, spec.commandLine().getErr(), file, LivepatchBackend.Action.APPLY,
-                    nodeps, timeout.ns()));
+                    (c, out) -> LivepatchFlows.load(c, out, spec.commandLine().getErr(), file, action(), nodeps(),
+                            timeout.ns()));
+        }
+    }
+
+    @Command(name = "load", header = "Upload and apply FILE (name: its base name); unloaded again if apply fails",
+            mixinStandardHelpOptions = true)
+    static final class Load extends FileAction {
+        @Option(names = "--nodeps", description = "Skip the inter-payload build-id dependency check")
+        boolean nodeps;
+
+        @Override
+        LivepatchBackend.Action action() {
+            return LivepatchBackend.Action.APPLY;
+        }
+
+        @Override
+        boolean nodeps() {
+            return nodeps;
         }
     }
 
@@ -117,37 +138,16 @@ final class LivepatchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            return parent.xl.withHypervisor(spec, (c, out) -> {
-                out.printf("Unloading %s... ", name);
-                out.flush();
-                c.unload(name);
-                out.println("completed");
-                out.flush();
-                return ExitCodes.OK;
-            });
+            return parent.xl.withHypervisor(spec, (c, out) -> LivepatchFlows.unload(c, out, name));
         }
     }
 
     @Command(name = "replace", header = "Upload FILE, then revert every applied payload and apply it in one rendezvous",
             mixinStandardHelpOptions = true)
-    static final class Replace implements Callable<Integer> {
-        @ParentCommand
-        LivepatchCommand parent;
-        @Spec
-        CommandSpec spec;
-        @Parameters(paramLabel = "FILE")
-        Path file;
-        @Mixin
-        TimeoutMixin timeout;
-        @Mixin
-        SignatureOptions signature;
-
+    static final class Replace extends FileAction {
         @Override
-        public Integer call() {
-            return parent.xl.withHypervisor(spec,
-                    () -> signature.verify(LivepatchFlows.nameOf(file), Files.readAllBytes(file)),
-                    (c, out) -> LivepatchFlows.load(c, out, spec.commandLine().getErr(), file,
-                    LivepatchBackend.Action.REPLACE, false, timeout.ns()));
+        LivepatchBackend.Action action() {
+            return LivepatchBackend.Action.REPLACE;
         }
     }
 }

@@ -1,14 +1,11 @@
 package org.xsplice.cli.xl;
 
-import java.io.IOException;
-import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.xsplice.cli.Cli;
 import org.xsplice.cli.ExitCodes;
 import org.xsplice.cli.VersionProvider;
-import org.xsplice.cli.backend.LivepatchBackend;
 import org.xsplice.cli.hv.BackendOption;
 import org.xsplice.cli.hv.HvContext;
 import org.xsplice.hv.control.ControlException;
@@ -61,35 +58,14 @@ public final class XlCommand implements Callable<Integer> {
     }
 
     /** Runs {@code action} against the selected hypervisor; errors are printed Xen-style. */
-    int withHypervisor(final CommandSpec sub, final Action action) {
+    int withHypervisor(final CommandSpec sub, final HvContext.Action action) {
         return withHypervisor(sub, () -> { }, action);
     }
 
-    /** As {@link #withHypervisor(CommandSpec, Action)}, after a check that needs no hypervisor (signatures). */
-    int withHypervisor(final CommandSpec sub, final Check before, final Action action) {
-        final PrintWriter err = sub.commandLine().getErr();
-        try {
-            before.run();
-            try (LivepatchBackend b = backend.open(context.env())) {
-                return action.run(b, sub.commandLine().getOut());
-            }
-        } catch (final ControlException e) {
-            err.println("xl: " + e.getMessage() + " (" + e.errno() + ")");
-            return HvContext.exitCode(e);
-        } catch (final IOException e) {
-            err.println("xl: " + e.getMessage());
-            return ExitCodes.ERROR;
-        }
-    }
-
-    @FunctionalInterface
-    interface Check {
-        void run() throws IOException;
-    }
-
-    @FunctionalInterface
-    interface Action {
-        int run(LivepatchBackend backend, PrintWriter out) throws IOException;
+    /** As {@link #withHypervisor(CommandSpec, HvContext.Action)}, after a check that needs no hypervisor. */
+    int withHypervisor(final CommandSpec sub, final HvContext.Check before, final HvContext.Action action) {
+        return context.withBackend(backend, sub,
+                (errno, message) -> "xl: " + message + errno.map(e -> " (" + e + ")").orElse(""), before, action);
     }
 
     @Command(name = "info", header = "Get information about the Xen host", mixinStandardHelpOptions = true)
@@ -105,7 +81,6 @@ public final class XlCommand implements Callable<Integer> {
                 for (final Response.Field f : c.info()) {
                     out.printf("%-23s: %s%n", f.key(), f.value());
                 }
-                out.flush();
                 return ExitCodes.OK;
             });
         }
@@ -125,7 +100,6 @@ public final class XlCommand implements Callable<Integer> {
             return parent.withHypervisor(spec, (c, out) -> {
                 out.print(BackendOption.reference(c, "dmesg").client().call(new Request.Dmesg(clear), Response.Text.class)
                         .text());
-                out.flush();
                 return ExitCodes.OK;
             });
         }
@@ -175,7 +149,6 @@ public final class XlCommand implements Callable<Integer> {
                 } else {
                     out.printf("0x%016x%n", r.address());
                 }
-                out.flush();
                 return ExitCodes.OK;
             });
         }
